@@ -1,0 +1,109 @@
+"""``harness datasets``: list, show, prepare, verify and export ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from harness import atomic, paths
+from harness.cli._common import RootOption, console, counter_callback, handle_errors, progress_bar
+from harness.datasets import list_datasets, load_spec, open_dataset
+from harness.datasets.audit import audit_fold
+from harness.datasets.registry import SPLITS
+from harness.errors import RunFailedError
+from harness.features.extract import prepare_features
+from harness.protocol.runner import pick_device
+
+app = typer.Typer(help="Dataset registries: list, inspect, prepare and audit them.", no_args_is_help=True)
+
+
+@app.command("list")
+@handle_errors
+def list_command() -> None:
+    """List the registered datasets."""
+    table = Table("dataset", "title", "tags", "folds", "primary metric", "licence")
+    for name in list_datasets():
+        spec = load_spec(name)
+        table.add_row(name, spec.title, str(len(spec.tags)), ", ".join(spec.folds), spec.primary_metric, spec.licence)
+    console.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show_command(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. toy.")],
+    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index (default: the first).")] = None,
+    root: RootOption = None,
+) -> None:
+    """Counts, tags and positives per tag per split of one fold."""
+    dataset = open_dataset(name, root)
+    spec = dataset.spec
+    fold_name = spec.resolve_fold(fold)
+    parts = {split: dataset.split(fold_name, split) for split in SPLITS}
+    console.print(f"[bold]{spec.title}[/] ({spec.name}, {fold_name}); licence: {spec.licence}")
+    console.print(f"citation: {spec.citation}")
+    console.print("items: " + ", ".join(f"{split} {len(part)}" for split, part in parts.items()))
+    table = Table("tag", *SPLITS, title="positives per tag")
+    positives = {split: part.positives_per_tag() for split, part in parts.items()}
+    for i, tag in enumerate(spec.tags):
+        table.add_row(spec.short_tag(tag), *(str(int(positives[split][i])) for split in SPLITS))
+    console.print(table)
+
+
+@app.command("prepare")
+@handle_errors
+def prepare_command(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. toy.")],
+    root: RootOption = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """Make the dataset's sources present (toy: generate them), then build its feature store."""
+    dataset = open_dataset(name, root)
+    with progress_bar() as progress:
+        store = prepare_features(
+            dataset,
+            dataset.spec.protocol.feature,
+            pick_device(device),
+            on_source=counter_callback(progress, f"generating {name}", "items"),
+            on_item=counter_callback(progress, "extracting features", "files"),
+        )
+    paths.remember_root(name, dataset.root)
+    hours = store.manifest["total_frames"] / 46.875 / 3600
+    console.print(f"{name}: {store.manifest['n_items']} items, {hours:.2f} h of {store.kind} features in {store.directory}")
+
+
+@app.command("verify")
+@handle_errors
+def verify_command(name: Annotated[str, typer.Argument(help="Dataset name.")], root: RootOption = None) -> None:
+    """Audit every fold: no item in two parts, every tag present in every part."""
+    dataset = open_dataset(name, root)
+    failed = 0
+    for fold in dataset.spec.folds:
+        for finding in audit_fold(dataset, fold):
+            mark = "[green]ok[/]" if finding.ok else "[red]FAIL[/]"
+            console.print(f"{mark} {finding.check}: {finding.detail}")
+            failed += not finding.ok
+    if failed:
+        raise RunFailedError(f"{name}: {failed} audit checks failed")
+
+
+@app.command("groundtruth")
+@handle_errors
+def groundtruth_command(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    fold: Annotated[str, typer.Option("--fold", help="Fold name or index.")],
+    split: Annotated[str, typer.Option("--split", help="train, validation or test.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output .npy: bool (items x tags), official order.")],
+    ids_out: Annotated[Path | None, typer.Option("--ids-out", help="Also write the item ids, one a line.")] = None,
+    root: RootOption = None,
+) -> None:
+    """Write a split's labels as a bool matrix in official row and column order."""
+    part = open_dataset(name, root).split(fold, split)
+    atomic.write_npy(out, part.labels.astype(bool))
+    if ids_out is not None:
+        atomic.write_text(ids_out, "\n".join(part.item_ids) + "\n")
+    console.print(f"{out}: {part.labels.shape[0]} items x {part.labels.shape[1]} tags ({int(np.sum(part.labels))} positives)")

@@ -1,0 +1,51 @@
+"""``harness runs``: the runs in the results store."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from harness import paths
+from harness.cli._common import StoreOption, console, handle_errors
+from harness.results.store import ResultsStore
+
+app = typer.Typer(help="Recorded runs: list them, show one.", no_args_is_help=True)
+
+
+@app.command("list")
+@handle_errors
+def list_command(
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """List recorded runs, newest first."""
+    records = ResultsStore(store or paths.store_path()).list_runs(dataset=dataset)
+    if not records:
+        console.print("no runs recorded yet; make one with `harness run submissions/vgg6`")
+        return
+    table = Table("run id", "dataset", "fold", "split", "submission", "team/run", "PR-AUC-macro", "ROC-AUC-macro", "created")
+    for r in records:
+        fmt = lambda key: f"{r.scores[key]:.4f}" if key in r.scores else "—"  # noqa: E731
+        table.add_row(r.run_id, r.dataset, r.fold, r.split, r.submission, f"{r.team}/{r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"), r.created)
+    console.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show_command(run_id: Annotated[str, typer.Argument(help="A run id from `harness runs list`.")], store: StoreOption = None) -> None:
+    """Show one run: scores, provenance and configuration."""
+    r = ResultsStore(store or paths.store_path()).get(run_id)
+    console.print(f"[bold]{r.run_id}[/]: {r.submission} ({r.team}/{r.run_name}) on {r.dataset} {r.fold} {r.split}")
+    console.print(f"fingerprint {r.fingerprint}; thresholds from {r.thresholds_source}; run dir {r.run_dir or '—'}")
+    table = Table("metric", "value")
+    for key, value in r.scores.items():
+        table.add_row(key, f"{value:.6f}")
+    console.print(table)
+    console.print("provenance:")
+    console.print_json(json.dumps(r.provenance, default=str))
+    if r.config:
+        console.print("configuration:")
+        console.print_json(json.dumps(r.config, default=str))

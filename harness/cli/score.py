@@ -1,0 +1,86 @@
+"""``harness score``: the official MediaEval metric set for a prediction file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import torch
+import typer
+from rich.table import Table
+
+from harness import paths
+from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors
+from harness.errors import BadInputError
+from harness.metrics.official import OFFICIAL_KEYS
+from harness.protocol.provenance import environment
+from harness.results.store import ResultsStore, RunRecord
+from harness.scoring import score_file
+
+
+@handle_errors
+def score_command(
+    predictions: Annotated[Path, typer.Argument(help="Prediction file: harness .npz or MediaEval .npy (items x tags).")],
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset (needed for a bare .npy).")] = None,
+    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="train, validation or test (default: the file's, else test).")] = None,
+    decisions: Annotated[Path | None, typer.Option("--decisions", help="Given 0/1 decisions (.npy or .npz) of the same shape.")] = None,
+    thresholds_from: Annotated[
+        Path | None, typer.Option("--thresholds-from", help="Validation predictions to fit one F1-maximising threshold per tag on.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="TEAM/RUN to record the scores under.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Record the scores in the results store.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    root: RootOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Score PREDICTIONS against a split with the official MediaEval keys."""
+    report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from)
+    for warning in report.scores.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    if report.thresholds_source == "none":
+        err_console.print("[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score")
+    target = report.split
+    doc = {
+        **report.scores.values,
+        "dataset": target.dataset, "fold": target.fold, "split": target.split, "fingerprint": target.fingerprint,
+        "n_items": len(target), "thresholds_source": report.thresholds_source,
+        "excluded_tags": list(report.scores.excluded_tags),
+    }
+    if record:
+        team, run_name = _team_and_run(name, report.predictions.meta, predictions)
+        run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
+        ResultsStore(store or paths.store_path()).record(
+            RunRecord(
+                run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
+                submission=report.predictions.meta.get("submission", team), team=team, run_name=run_name,
+                fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
+                thresholds_source=report.thresholds_source,
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                provenance={**environment(torch.device("cpu")), "predictions": str(predictions.resolve())},
+            )
+        )
+        doc["run_id"] = run_id
+    if as_json:
+        console.print_json(json.dumps(doc))
+        return
+    table = Table("key", "value", title=f"{target.dataset} {target.fold} {target.split} ({len(target)} items)")
+    for key in OFFICIAL_KEYS:
+        if key in report.scores.values:
+            table.add_row(key, f"{report.scores.values[key]:.6f}")
+    console.print(table)
+    if record:
+        console.print(f"recorded as {doc['run_id']}")
+
+
+def _team_and_run(name: str | None, meta: dict[str, object], path: Path) -> tuple[str, str]:
+    if name:
+        team, sep, run_name = name.partition("/")
+        if not sep or not team or not run_name:
+            raise BadInputError(f"--name {name!r}: expected TEAM/RUN, e.g. YL-UTokyo/run1")
+        return team, run_name
+    if meta.get("submission"):
+        return "harness", f"{meta['submission']}:{meta.get('run_id', path.stem)}"
+    return "anonymous", path.stem

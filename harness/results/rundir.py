@@ -1,0 +1,95 @@
+"""Run directories: ``runs/<dataset>/<fold>/<submission>/<run_id>/``.
+
+Contents: ``config.json``, ``env.json``, ``log.jsonl``, ``checkpoints/{last,best}.pt``,
+``predictions/{validation,test}.npz``, ``scores.json`` and ``done``, written last. Every file is
+written atomically, so an interrupted run leaves whole files and no ``done``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harness import atomic
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    path: Path
+
+    @classmethod
+    def for_run(cls, runs_root: Path, dataset: str, fold: str, submission: str, run_id: str) -> RunDirectory:
+        return cls(Path(runs_root) / dataset / fold / submission / run_id)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def env_file(self) -> Path:
+        return self.path / "env.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "log.jsonl"
+
+    @property
+    def scores_file(self) -> Path:
+        return self.path / "scores.json"
+
+    @property
+    def done_file(self) -> Path:
+        return self.path / "done"
+
+    def checkpoint(self, which: str) -> Path:
+        return self.path / "checkpoints" / f"{which}.pt"
+
+    def predictions(self, split: str) -> Path:
+        return self.path / "predictions" / f"{split}.npz"
+
+    def is_done(self) -> bool:
+        return self.done_file.is_file()
+
+    def read_config(self) -> dict[str, Any]:
+        return json.loads(self.config_file.read_text())
+
+    def append_log(self, entry: dict[str, Any]) -> None:
+        """Append one JSON line; the whole file is rewritten atomically (logs are small)."""
+        old = self.log_file.read_text() if self.log_file.exists() else ""
+        atomic.write_text(self.log_file, old + json.dumps(entry, sort_keys=True) + "\n")
+
+    def save_checkpoint(self, which: str, state: dict[str, Any]) -> None:
+        target = self.checkpoint(which)
+        with atomic.atomic_path(target) as tmp:
+            torch.save(state, tmp)
+
+    def mark_done(self) -> None:
+        atomic.write_text(self.done_file, "")
+
+
+def find_resumable(parent: Path, config_hash: str) -> RunDirectory | None:
+    """The newest run under ``parent`` with this config hash (finished or not), if any."""
+    if not parent.is_dir():
+        return None
+    candidates = []
+    for child in parent.iterdir():
+        config = child / "config.json"
+        if not config.is_file():
+            continue
+        try:
+            if json.loads(config.read_text()).get("config_hash") == config_hash:
+                candidates.append(child)
+        except (OSError, json.JSONDecodeError):
+            continue
+    if not candidates:
+        return None
+    return RunDirectory(max(candidates, key=lambda p: os.stat(p / "config.json").st_mtime))

@@ -1,0 +1,79 @@
+"""Scoring a prediction file against a split: decisions, the official keys, per-tag results.
+
+This is the file-reading layer over ``harness.metrics`` (pure functions over arrays). Decisions
+come from, in this order: ``--decisions FILE``; ``--thresholds-from VALIDATION_PREDICTIONS``
+(one F1-maximising threshold per tag fitted on the validation labels); for a harness run's
+``predictions/test.npz``, its sibling ``validation.npz``. Without any of them the decision keys
+are left out, with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.datasets import open_dataset
+from harness.datasets.splits import SplitData
+from harness.errors import BadInputError, FormatError
+from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_validation
+from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
+from harness.results.predictions import Predictions, load_predictions
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    split: SplitData
+    predictions: Predictions
+    scores: OfficialScores
+    per_tag: dict[str, dict[str, float]]
+    thresholds_source: str  # "validation" | "given" | "none"
+    decisions_from: Path | None
+
+
+def score_file(
+    path: Path,
+    dataset: str | None = None,
+    fold: str | None = None,
+    split: str | None = None,
+    root: Path | None = None,
+    decisions: Path | None = None,
+    thresholds_from: Path | None = None,
+) -> ScoreReport:
+    predictions = load_predictions(path)
+    meta = predictions.meta
+    dataset_name = dataset or meta.get("dataset")
+    if dataset_name is None:
+        raise BadInputError(f"{path}: a bare .npy carries no dataset; pass --dataset NAME (and --fold, --split)")
+    if dataset and meta.get("dataset") and dataset != meta["dataset"]:
+        raise BadInputError(f"{path}: made for dataset {meta['dataset']!r}, not {dataset!r}")
+    data = open_dataset(dataset_name, root)
+    target = data.split(fold or meta.get("fold"), split or meta.get("split") or "test")
+    predictions.check_against(target)
+    if decisions is not None and thresholds_from is not None:
+        raise BadInputError("give either --decisions or --thresholds-from, not both")
+
+    source, decisions_from, decision_matrix = "none", None, None
+    if decisions is not None:
+        given = load_predictions(decisions)
+        given.check_against(target)
+        values = np.unique(given.scores)
+        if not np.isin(values, [0, 1]).all():
+            raise FormatError(f"{decisions}: decisions must be 0/1 or boolean, found values such as {values[:5].tolist()}")
+        source, decisions_from, decision_matrix = "given", decisions, given.scores.astype(bool)
+    else:
+        if thresholds_from is None and predictions.path is not None and predictions.path.name == "test.npz":
+            sibling = predictions.path.with_name("validation.npz")
+            thresholds_from = sibling if sibling.is_file() else None
+        if thresholds_from is not None:
+            validation_predictions = load_predictions(thresholds_from)
+            validation = data.split(target.fold, "validation")
+            validation_predictions.check_against(validation)
+            thresholds = fit_thresholds_on_validation(validation.labels, validation_predictions.scores)
+            source, decisions_from = "validation", thresholds_from
+            decision_matrix = apply_thresholds(predictions.scores, thresholds)
+
+    scores = official_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
+    per_tag = per_tag_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
+    return ScoreReport(target, predictions, scores, per_tag, source, decisions_from)
