@@ -1,0 +1,186 @@
+"""Leaderboard definitions: ``leaderboards/<board>.toml``, one board per file.
+
+A board shows the runs of one (dataset, fold, split) from the results store, ranked by its
+primary metric::
+
+    name = "toy"                       # a slug; the page is <name>.html
+    title = "Toy mood music (synthetic), split-0 test"
+    dataset = "toy"
+    fold = "split-0"
+    split = "test"
+    primary = "PR-AUC-macro"           # the key of one of the columns
+    description = "..."                # optional
+
+    [[columns]]
+    key = "PR-AUC-macro"               # a metric key of the results store
+    label = "PR-AUC macro"             # optional, defaults to the key
+    higher_is_better = true            # optional, defaults to true
+    decimals = 4                       # optional, 0..8, defaults to 4
+    description = "..."                # optional, shown as a tooltip
+
+Boards are validated on construction; :func:`load_board` turns any problem into a
+:class:`~harness.errors.FormatError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BadInputError, DataMissingError, FormatError
+
+SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+RESERVED_NAMES = frozenset({"index", "runs"})  # would collide with the site's own files
+MAX_DECIMALS = 8
+
+
+@dataclass(frozen=True)
+class Column:
+    """One metric column of a board."""
+
+    key: str
+    label: str = ""  # defaults to the key
+    higher_is_better: bool = True
+    decimals: int = 4
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_text("key", self.key)
+        if not isinstance(self.label, str):
+            raise BadInputError(f"field 'label' must be a string, got {self.label!r}")
+        if not self.label.strip():
+            object.__setattr__(self, "label", self.key)
+        if not isinstance(self.higher_is_better, bool):
+            raise BadInputError("field 'higher_is_better' must be true or false, "
+                                f"got {self.higher_is_better!r}")
+        if (isinstance(self.decimals, bool) or not isinstance(self.decimals, int)
+                or not 0 <= self.decimals <= MAX_DECIMALS):
+            raise BadInputError(f"field 'decimals' must be an integer from 0 to {MAX_DECIMALS}, "
+                                f"got {self.decimals!r}")
+        if not isinstance(self.description, str):
+            raise BadInputError(f"field 'description' must be a string, got {self.description!r}")
+
+    @property
+    def arrow(self) -> str:
+        """↑ when higher is better, ↓ when lower is better."""
+        return "↑" if self.higher_is_better else "↓"
+
+    def format(self, value: float | None) -> str:
+        """The value with this column's decimals; an em dash when it is missing."""
+        return "—" if value is None else f"{value:.{self.decimals}f}"
+
+
+@dataclass(frozen=True)
+class Board:
+    """A leaderboard: the runs of one dataset, fold and split, ranked by ``primary``."""
+
+    name: str
+    title: str
+    dataset: str
+    fold: str
+    split: str
+    primary: str
+    columns: tuple[Column, ...]
+    description: str = ""
+    source: Path | None = field(default=None, compare=False)  # the toml file, when loaded
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not SLUG.match(self.name):
+            raise BadInputError(f"field 'name' must be a slug (lower-case letters, digits, '-' "
+                                f"or '_' between them), got {self.name!r}")
+        if self.name in RESERVED_NAMES:
+            raise BadInputError(f"field 'name' may not be {self.name!r}: the site uses it")
+        for name in ("title", "dataset", "fold", "split", "primary"):
+            _check_text(name, getattr(self, name))
+        if not isinstance(self.description, str):
+            raise BadInputError(f"field 'description' must be a string, got {self.description!r}")
+        columns = tuple(self.columns) if isinstance(self.columns, (list, tuple)) else None
+        if not columns:
+            raise BadInputError("field 'columns' must list at least one column")
+        for i, column in enumerate(columns):
+            if not isinstance(column, Column):
+                raise BadInputError(f"field 'columns[{i}]' must be a Column, got {column!r}")
+        keys = [c.key for c in columns]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise BadInputError(f"field 'columns' repeats the keys {', '.join(duplicates)}")
+        if self.primary not in keys:
+            raise BadInputError(f"field 'primary' is {self.primary!r}, which is not one of the "
+                                f"column keys: {', '.join(keys)}")
+        object.__setattr__(self, "columns", columns)
+
+    @property
+    def primary_column(self) -> Column:
+        return next(c for c in self.columns if c.key == self.primary)
+
+    @property
+    def page_name(self) -> str:
+        """The board's file name in the built site."""
+        return f"{self.name}.html"
+
+
+def load_board(path: str | Path) -> Board:
+    """Read and validate one board definition; FormatError names the file and the field."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise DataMissingError(f"board definition {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FormatError(f"{path}: not valid TOML ({exc})") from exc
+
+    board_fields = {f.name for f in fields(Board)} - {"source"}
+    column_fields = {f.name for f in fields(Column)}
+    _check_keys(path, "", data, board_fields,
+                required=("name", "title", "dataset", "fold", "split", "primary", "columns"))
+    raw_columns = data["columns"]
+    if not isinstance(raw_columns, list) or not all(isinstance(c, dict) for c in raw_columns):
+        raise FormatError(f"{path}: field 'columns' must be an array of tables ([[columns]])")
+    columns = []
+    for i, raw in enumerate(raw_columns):
+        _check_keys(path, f"columns[{i}].", raw, column_fields, required=("key",))
+        try:
+            columns.append(Column(**raw))
+        except BadInputError as exc:
+            key = raw.get("key")
+            raise FormatError(f"{path}: columns[{i}] (key {key!r}): {exc.message}") from None
+    try:
+        return Board(**{**data, "columns": tuple(columns)}, source=path)
+    except BadInputError as exc:
+        raise FormatError(f"{path}: {exc.message}") from None
+
+
+def load_boards(directory: str | Path) -> list[Board]:
+    """Every ``*.toml`` board in ``directory``, sorted by name; names must be unique."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataMissingError(f"board folder {directory} does not exist")
+    boards = sorted((load_board(p) for p in sorted(directory.glob("*.toml"))),
+                    key=lambda b: b.name)
+    seen: dict[str, Path | None] = {}
+    for board in boards:
+        if board.name in seen:
+            raise FormatError(f"{board.source}: field 'name': board {board.name!r} is also "
+                              f"defined in {seen[board.name]}")
+        seen[board.name] = board.source
+    return boards
+
+
+def _check_text(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise BadInputError(f"field {name!r} must be a non-empty string, got {value!r}")
+
+
+def _check_keys(path: Path, prefix: str, data: dict[str, Any], allowed: set[str],
+                required: tuple[str, ...]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise FormatError(f"{path}: unknown field '{prefix}{unknown[0]}'; the fields are "
+                          f"{', '.join(sorted(allowed))}")
+    for name in required:
+        if name not in data:
+            raise FormatError(f"{path}: missing field '{prefix}{name}'")

@@ -1,0 +1,416 @@
+"""The results store: one SQLite file holding every scored run, its scores and its provenance.
+
+The leaderboard reads only this store. Layout (schema version 1):
+
+``meta``        key, value                       ``schema_version`` and the writer
+``runs``        one row per run                  identity, fingerprint, flags, provenance and
+                                                 config as JSON text
+``scores``      run_id, position, metric, value  overall metrics (the ten official keys and more)
+``tag_scores``  run_id, position, tag, metric,   per-tag metrics
+                value
+
+``scores`` and ``tag_scores`` reference ``runs`` with ``ON DELETE CASCADE``; ``position`` keeps the
+order the metrics and tags were given in (tag order is part of the contract). The file uses WAL
+journalling so that readers (a leaderboard build) never block a writer (a run finishing), and
+every :meth:`ResultsStore.record` is one transaction over all tables.
+
+Values are finite floats: NaN and infinities are refused with the metric named, because a NaN in
+a ranking silently sorts anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import numbers
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BadInputError, FormatError, UnknownNameError
+
+SCHEMA_VERSION = 1
+DEFAULT_STORE = Path("runs") / "results.sqlite"
+STORE_ENV = "HARNESS_STORE"
+THRESHOLD_SOURCES = ("validation", "given", "test", "none")
+KNOWN_IDS_SHOWN = 20
+
+_SCHEMA = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE runs (
+    run_id            TEXT PRIMARY KEY,
+    dataset           TEXT NOT NULL,
+    fold              TEXT NOT NULL,
+    split             TEXT NOT NULL,
+    submission        TEXT NOT NULL,
+    team              TEXT NOT NULL,
+    run_name          TEXT NOT NULL,
+    fingerprint       TEXT NOT NULL,
+    seed              INTEGER,
+    created           TEXT NOT NULL,
+    created_utc       TEXT NOT NULL,
+    thresholds_source TEXT NOT NULL,
+    external_data     INTEGER NOT NULL,
+    provenance        TEXT NOT NULL,
+    config            TEXT NOT NULL,
+    run_dir           TEXT
+);
+CREATE INDEX runs_by_board ON runs (dataset, fold, split, created_utc);
+CREATE TABLE scores (
+    run_id   TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    metric   TEXT NOT NULL,
+    value    REAL NOT NULL,
+    PRIMARY KEY (run_id, metric)
+);
+CREATE TABLE tag_scores (
+    run_id   TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    tag      TEXT NOT NULL,
+    metric   TEXT NOT NULL,
+    value    REAL NOT NULL,
+    PRIMARY KEY (run_id, tag, metric)
+);
+"""
+
+_RUN_COLUMNS = (
+    "run_id, dataset, fold, split, submission, team, run_name, fingerprint, seed, created, "
+    "thresholds_source, external_data, provenance, config, run_dir"
+)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One scored run: what was scored, against what, with which result and how it was made.
+
+    Validated and normalised on construction: scores become plain ``float`` (numpy scalars are
+    accepted), provenance and config become plain JSON values, so a record read back from the
+    store compares equal to the one written (``created`` aside when it was left empty).
+    """
+
+    run_id: str
+    dataset: str
+    fold: str
+    split: str  # the split scored, normally "test"
+    submission: str  # e.g. "vgg6"
+    team: str  # "harness" for our runs; a team name for imported runs
+    run_name: str  # e.g. "seed-0" or a MediaEval run name
+    fingerprint: str  # SHA-256 of what was scored against
+    scores: dict[str, float]  # metric key -> value
+    tag_scores: dict[str, dict[str, float]] = field(default_factory=dict)  # tag -> metric -> value
+    seed: int | None = None
+    created: str = ""  # ISO-8601 UTC; filled by the store when empty
+    thresholds_source: str = "validation"  # "validation" | "given" | "test" | "none"
+    external_data: bool = False
+    provenance: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    run_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("run_id", "dataset", "fold", "split", "submission", "team", "run_name",
+                     "fingerprint"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise BadInputError(f"run record field {name!r} must be a non-empty string, "
+                                    f"got {value!r}")
+        where = f"run {self.run_id!r}"
+        if self.seed is not None and (isinstance(self.seed, bool)
+                                      or not isinstance(self.seed, numbers.Integral)):
+            raise BadInputError(f"{where}: seed must be an integer or None, got {self.seed!r}")
+        if self.thresholds_source not in THRESHOLD_SOURCES:
+            raise BadInputError(f"{where}: thresholds_source must be one of "
+                                f"{', '.join(THRESHOLD_SOURCES)}; got {self.thresholds_source!r}")
+        if not isinstance(self.external_data, bool):
+            raise BadInputError(f"{where}: external_data must be True or False, "
+                                f"got {self.external_data!r}")
+        if not isinstance(self.created, str):
+            raise BadInputError(f"{where}: created must be an ISO-8601 string, "
+                                f"got {self.created!r}")
+        if self.created:
+            _created_utc(self.created, where)
+        if self.run_dir is not None and not isinstance(self.run_dir, str):
+            raise BadInputError(f"{where}: run_dir must be a string or None, got {self.run_dir!r}")
+        set_ = object.__setattr__
+        if self.seed is not None:
+            set_(self, "seed", int(self.seed))
+        set_(self, "scores", _checked_scores(self.scores, where))
+        if not isinstance(self.tag_scores, Mapping):
+            raise BadInputError(f"{where}: tag_scores must map tag -> metric -> value")
+        tags: dict[str, dict[str, float]] = {}
+        for tag, metrics in self.tag_scores.items():
+            if not isinstance(tag, str) or not tag:
+                raise BadInputError(f"{where}: tag names must be non-empty strings, got {tag!r}")
+            tags[tag] = _checked_scores(metrics, f"{where}, tag {tag!r}")
+        set_(self, "tag_scores", tags)
+        set_(self, "provenance", _plain_json(self.provenance, where, "provenance"))
+        set_(self, "config", _plain_json(self.config, where, "config"))
+
+
+def resolve_store_path(option: str | os.PathLike[str] | None = None,
+                       environ: Mapping[str, str] | None = None) -> Path:
+    """The store to use: ``--store`` if given, else ``$HARNESS_STORE``, else runs/results.sqlite."""
+    if option:
+        return Path(option)
+    env = os.environ if environ is None else environ
+    if env.get(STORE_ENV):
+        return Path(env[STORE_ENV])
+    return DEFAULT_STORE
+
+
+class ResultsStore:
+    """The SQLite results store at ``path``.
+
+    The file and its schema are created on the first :meth:`record`; the read methods on a
+    missing file return empty results without creating it. A file that is not a harness store
+    raises :class:`FormatError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"ResultsStore({str(self.path)!r})"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def record(self, record: RunRecord) -> None:
+        """Insert ``record``, replacing any run with the same ``run_id``; one transaction."""
+        if not isinstance(record, RunRecord):
+            raise BadInputError(f"expected a RunRecord, got {type(record).__name__}")
+        where = f"run {record.run_id!r}"
+        # The dicts inside a frozen record are still mutable: check again what is written.
+        scores = _checked_scores(record.scores, where)
+        tag_scores = {tag: _checked_scores(m, f"{where}, tag {tag!r}")
+                      for tag, m in record.tag_scores.items()}
+        created = record.created or _now_utc()
+        row = (
+            record.run_id, record.dataset, record.fold, record.split, record.submission,
+            record.team, record.run_name, record.fingerprint, record.seed, created,
+            _created_utc(created, where), record.thresholds_source, int(record.external_data),
+            json.dumps(record.provenance, default=_json_default),
+            json.dumps(record.config, default=_json_default), record.run_dir,
+        )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect(write=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._ensure_schema(conn)
+                conn.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
+                conn.execute(
+                    "INSERT INTO runs (run_id, dataset, fold, split, submission, team, run_name, "
+                    "fingerprint, seed, created, created_utc, thresholds_source, external_data, "
+                    f"provenance, config, run_dir) VALUES ({', '.join('?' * len(row))})", row)
+                conn.executemany(
+                    "INSERT INTO scores (run_id, position, metric, value) VALUES (?, ?, ?, ?)",
+                    [(record.run_id, i, metric, value)
+                     for i, (metric, value) in enumerate(scores.items())])
+                conn.executemany(
+                    "INSERT INTO tag_scores (run_id, position, tag, metric, value) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(record.run_id, i, tag, metric, value)
+                     for i, (tag, metrics) in enumerate(tag_scores.items())
+                     for metric, value in metrics.items()])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list_runs(self, dataset: str | None = None, fold: str | None = None,
+                  split: str | None = None) -> list[RunRecord]:
+        """Runs matching every filter given, newest first (by ``created``, then insertion)."""
+        clauses, params = [], []
+        for column, value in (("dataset", dataset), ("fold", fold), ("split", split)):
+            if value is not None:
+                clauses.append(f"r.{column} = ?")
+                params.append(value)
+        return self._select(" AND ".join(clauses), params)
+
+    def get(self, run_id: str) -> RunRecord:
+        """The run with this id; if absent, :class:`UnknownNameError` listing the newest ids."""
+        found = self._select("r.run_id = ?", [run_id])
+        if found:
+            return found[0]
+        known: list[str] = []
+        if self.path.exists():
+            with self._connect(write=False) as conn:
+                if self._check_schema(conn):
+                    known = [row[0] for row in conn.execute(
+                        "SELECT run_id FROM runs ORDER BY created_utc DESC, rowid DESC LIMIT ?",
+                        (KNOWN_IDS_SHOWN,))]
+        raise UnknownNameError("run", run_id, known)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _select(self, where: str, params: list[Any]) -> list[RunRecord]:
+        if not self.path.exists():
+            return []
+        where_sql = f"WHERE {where}" if where else ""
+        with self._connect(write=False) as conn:
+            if not self._check_schema(conn):
+                return []
+            conn.execute("BEGIN")  # one consistent snapshot over the three tables
+            rows = conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs r {where_sql} "
+                "ORDER BY r.created_utc DESC, r.rowid DESC", params).fetchall()
+            scores: dict[str, dict[str, float]] = {row[0]: {} for row in rows}
+            for run_id, metric, value in conn.execute(
+                    f"SELECT s.run_id, s.metric, s.value FROM scores s JOIN runs r "
+                    f"ON r.run_id = s.run_id {where_sql} ORDER BY s.run_id, s.position", params):
+                scores[run_id][metric] = value
+            tags: dict[str, dict[str, dict[str, float]]] = {row[0]: {} for row in rows}
+            for run_id, tag, metric, value in conn.execute(
+                    f"SELECT t.run_id, t.tag, t.metric, t.value FROM tag_scores t JOIN runs r "
+                    f"ON r.run_id = t.run_id {where_sql} "
+                    "ORDER BY t.run_id, t.position, t.rowid", params):
+                tags[run_id].setdefault(tag, {})[metric] = value
+            conn.execute("COMMIT")
+        return [self._row_to_record(row, scores[row[0]], tags[row[0]]) for row in rows]
+
+    def _row_to_record(self, row: tuple[Any, ...], scores: dict[str, float],
+                       tag_scores: dict[str, dict[str, float]]) -> RunRecord:
+        (run_id, dataset, fold, split, submission, team, run_name, fingerprint, seed, created,
+         thresholds_source, external_data, provenance, config, run_dir) = row
+        try:
+            return RunRecord(
+                run_id=run_id, dataset=dataset, fold=fold, split=split, submission=submission,
+                team=team, run_name=run_name, fingerprint=fingerprint, scores=scores,
+                tag_scores=tag_scores, seed=seed, created=created,
+                thresholds_source=thresholds_source, external_data=bool(external_data),
+                provenance=json.loads(provenance), config=json.loads(config), run_dir=run_dir)
+        except (BadInputError, ValueError, TypeError) as exc:
+            raise self._format_error(f"run {run_id!r} cannot be read ({exc})") from exc
+
+    @contextlib.contextmanager
+    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise BadInputError(f"cannot open results store {self.path}: {exc}") from exc
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            if write:
+                # Look before changing anything: a foreign database must stay as it was.
+                self._check_schema(conn)
+                conn.execute("PRAGMA journal_mode = WAL")
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            if _is_not_a_store(exc):
+                raise self._format_error(f"is not a readable SQLite database ({exc})") from exc
+            raise BadInputError(f"results store {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def _check_schema(self, conn: sqlite3.Connection) -> bool:
+        """True when the file holds our schema, False when it is an empty database."""
+        tables = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return False
+        if "meta" not in tables:
+            raise self._format_error("is an SQLite database but not a harness results store "
+                                     f"(tables: {', '.join(sorted(tables))})")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise self._format_error("has no schema_version in its meta table")
+        try:
+            version = int(row[0])
+        except ValueError:
+            raise self._format_error(f"has schema_version {row[0]!r}, not an integer") from None
+        if version > SCHEMA_VERSION:
+            raise self._format_error(f"has schema version {version}, newer than this harness "
+                                     f"reads ({SCHEMA_VERSION}); upgrade harness")
+        if version < SCHEMA_VERSION:  # no older versions exist yet
+            raise self._format_error(f"has unknown schema version {version}")
+        missing = {"runs", "scores", "tag_scores"} - tables
+        if missing:
+            raise self._format_error(f"lacks the tables {', '.join(sorted(missing))}")
+        return True
+
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        if self._check_schema(conn):
+            return
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        from harness import __version__
+
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
+                         [("schema_version", str(SCHEMA_VERSION)),
+                          ("created_by", f"harness {__version__}")])
+
+    def _format_error(self, problem: str) -> FormatError:
+        return FormatError(f"{self.path} {problem}; move it aside or pass another --store")
+
+
+def _is_not_a_store(exc: sqlite3.DatabaseError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+        return True
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def _checked_scores(scores: Any, where: str) -> dict[str, float]:
+    if not isinstance(scores, Mapping):
+        raise BadInputError(f"{where}: scores must map metric name -> number, "
+                            f"got {type(scores).__name__}")
+    out: dict[str, float] = {}
+    for metric, value in scores.items():
+        if not isinstance(metric, str) or not metric:
+            raise BadInputError(f"{where}: metric names must be non-empty strings, got {metric!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise BadInputError(f"{where}: metric {metric!r} must be a number, got {value!r}")
+        value = float(value)
+        if math.isnan(value):
+            raise BadInputError(f"{where}: metric {metric!r} is NaN; NaN is never stored (leave "
+                                "the metric out, or report why it is undefined)")
+        if math.isinf(value):
+            raise BadInputError(f"{where}: metric {metric!r} is {value}; only finite values "
+                                "are stored")
+        out[metric] = value
+    return out
+
+
+def _plain_json(value: Any, where: str, name: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadInputError(f"{where}: {name} must be a mapping, got {type(value).__name__}")
+    try:
+        return json.loads(json.dumps(dict(value), default=_json_default))
+    except (TypeError, ValueError) as exc:
+        raise BadInputError(f"{where}: {name} is not JSON-serialisable ({exc})") from exc
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+
+def _now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _created_utc(created: str, where: str) -> str:
+    """``created`` as a sortable UTC timestamp; a time without an offset is taken as UTC."""
+    try:
+        when = datetime.fromisoformat(created)
+    except ValueError:
+        raise BadInputError(f"{where}: created {created!r} is not an ISO-8601 date and time, "
+                            "e.g. 2024-05-01T12:00:00Z") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
