@@ -8,6 +8,7 @@ other's trees:
 - ``HARNESS_RUNS``: run directories (default ``./runs``).
 - ``HARNESS_STORE``: the SQLite results store (default ``$HARNESS_RUNS/results.sqlite``).
 - ``HARNESS_REGISTRY``: dataset registries (default: ``datasets/`` of this checkout).
+- ``HARNESS_SITE``: where ``harness leaderboard build`` writes (default: ``leaderboards/site/``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def submissions_dir() -> Path:
 
 def leaderboards_dir() -> Path:
     return PROJECT_ROOT / "leaderboards"
+
+
+def site_dir() -> Path:
+    return Path(os.environ.get("HARNESS_SITE") or leaderboards_dir() / "site")
 
 
 def runs_dir() -> Path:

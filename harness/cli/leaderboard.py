@@ -19,18 +19,14 @@ from harness.results.store import ResultsStore
 app = typer.Typer(help="Static HTML leaderboards.", no_args_is_help=True)
 
 
-def _default_out() -> Path:
-    return paths.leaderboards_dir() / "site"
-
-
 @app.command("build")
 @handle_errors
 def build_command(
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: leaderboards/site/).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: $HARNESS_SITE, else leaderboards/site/).")] = None,
     store: StoreOption = None,
 ) -> None:
     """Render every board in leaderboards/ into a self-contained static site."""
-    target = out or _default_out()
+    target = out or paths.site_dir()
     written = build_site(ResultsStore(store or paths.store_path()), load_boards(paths.leaderboards_dir()), target)
     console.print(f"wrote {len(written)} pages; open {(target / 'index.html').resolve()}")
 
@@ -39,10 +35,10 @@ def build_command(
 @handle_errors
 def serve_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8000,
-    out: Annotated[Path | None, typer.Option("--out", help="Site folder (default: leaderboards/site/).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Site folder (default: $HARNESS_SITE, else leaderboards/site/).")] = None,
 ) -> None:
     """Serve the built site on 127.0.0.1 (Ctrl-C stops it)."""
-    target = out or _default_out()
+    target = out or paths.site_dir()
     if not (target / "index.html").is_file():
         raise DataMissingError(f"{target}: no site built yet; run `harness leaderboard build` first")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target))

@@ -90,6 +90,6 @@ def run_command(
     for r in results:
         note = " (reused a finished run)" if r.reused else ""
         console.print(f"run {r.run_id}: best epoch {r.best_epoch}, {r.duration_s:.0f} s{note}; files in {r.run_dir}")
-    site = paths.leaderboards_dir() / "site"
+    site = paths.site_dir()
     build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
     console.print(f"leaderboard: {(site / 'index.html').resolve()}")

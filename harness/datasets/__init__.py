@@ -14,7 +14,7 @@ __all__ = ["Dataset", "DatasetSpec", "list_datasets", "load_spec", "open_dataset
 
 def _family(name: str) -> type[Dataset]:
     if name == "toy":
-        from harness.datasets.toy import ToyDataset
+        from harness.datasets.toy_dataset import ToyDataset
 
         return ToyDataset
     raise FormatError(f"dataset family {name!r} is not known to this version of harness; known: toy")

@@ -86,7 +86,7 @@ class FeatureStore:
 
     def to_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
         """The whole array as one float16 tensor ``(total_frames, n_bins)`` on ``device``."""
-        return torch.from_numpy(np.ascontiguousarray(self.features)).to(device)
+        return torch.from_numpy(np.array(self.features)).to(device)  # a writable copy
 
 
 def build_store(

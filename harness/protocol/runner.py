@@ -197,12 +197,14 @@ def _run_one(
     train_labels = torch.as_tensor(splits["train"].labels, dtype=torch.float32, device=device)
 
     state = {"epoch": 0, "best_metric": -math.inf, "best_epoch": 0, "bad_epochs": 0}
+    best_validation: np.ndarray | None = None
     resumed = False
     if previous is not None and previous.checkpoint("last").is_file():
         checkpoint = torch.load(previous.checkpoint("last"), map_location=device, weights_only=False)
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         state = checkpoint["state"]
+        best_validation = checkpoint.get("best_validation")
         np_rng.bit_generator.state = checkpoint["numpy_rng"]
         torch.set_rng_state(checkpoint["torch_rng"])
         resumed = True
@@ -227,6 +229,8 @@ def _run_one(
         )
         metric = official_scores(splits["validation"].labels, val_scores).values[selection]
         improved = metric > state["best_metric"]
+        if improved:
+            best_validation = val_scores
         state = {
             "epoch": epoch,
             "best_metric": metric if improved else state["best_metric"],
@@ -240,6 +244,7 @@ def _run_one(
             "numpy_rng": np_rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
             "config_hash": config.hash,
+            "best_validation": best_validation,
         }
         if improved:
             rundir.save_checkpoint("best", checkpoint)
@@ -254,14 +259,16 @@ def _run_one(
         rundir.append_log(entry)
         observer.epoch_end(entry)
 
-    observer.stage("predicting the validation and test splits with the best checkpoint")
+    observer.stage("predicting the test split with the best checkpoint")
     best = torch.load(rundir.checkpoint("best"), map_location=device, weights_only=False)
     model.load_state_dict(best["model"])
-    predictions = {}
+    # The best epoch's validation predictions were made by exactly these weights: keep them.
+    predictions = {"validation": best["best_validation"]}
+    predictions["test"] = predict(
+        model, gatherer, rows["test"], frames["test"], config.crop_frames, config.eval_crops_test,
+        config.eval_batch_size, config.precision,
+    )
     for name, crops in (("validation", config.eval_crops_validation), ("test", config.eval_crops_test)):
-        predictions[name] = predict(
-            model, gatherer, rows[name], frames[name], config.crop_frames, crops, config.eval_batch_size, config.precision
-        )
         split = splits[name]
         meta = {
             "dataset": config.dataset, "fold": config.fold, "split": name, "fingerprint": split.fingerprint,
@@ -281,7 +288,7 @@ def _run_one(
     duration = time.monotonic() - started
     scores_doc = {
         "dataset": config.dataset, "fold": config.fold, "split": "test", "fingerprint": test.fingerprint,
-        "thresholds_source": "validation", "thresholds": dict(zip(test.tags, map(float, thresholds))),
+        "thresholds_source": "validation", "thresholds": {tag: (float(t) if np.isfinite(t) else None) for tag, t in zip(test.tags, thresholds)},
         "scores": scored.values, "excluded_tags": list(scored.excluded_tags), "warnings": list(scored.warnings),
         "validation_scores": validation.values, "per_tag": per_tag, "best_epoch": state["best_epoch"],
         "epochs_run": state["epoch"],
