@@ -28,7 +28,7 @@ def finished_run(tiny_toy: Path, isolated_paths: Path) -> Path:
     return run_dirs[0]
 
 
-def test_run_directory_is_complete(finished_run: Path) -> None:
+def test_run_directory_is_complete_and_resumable(finished_run: Path) -> None:
     for name in ("config.json", "env.json", "log.jsonl", "checkpoints/last.pt", "checkpoints/best.pt",
                  "predictions/validation.npz", "predictions/test.npz", "scores.json", "done"):
         assert (finished_run / name).is_file(), name
@@ -44,6 +44,12 @@ def test_run_directory_is_complete(finished_run: Path) -> None:
     assert test.scores.shape == (3, 8) and np.all((test.scores >= 0) & (test.scores <= 1))
     assert test.meta["fingerprint"] == scores["fingerprint"] == config["test_fingerprint"]
     assert len((finished_run / "log.jsonl").read_text().splitlines()) == 1
+
+    # --resume with the same configuration finds the finished run and reuses it
+    again = runner.invoke(app, ["run", "submissions/vgg6", "--epochs", "1", "--device", "cpu", "--resume"])
+    assert again.exit_code == 0, again.output
+    assert "reused" in again.output
+    assert len(list(finished_run.parent.iterdir())) == 1
 
 
 def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Path) -> None:
@@ -64,14 +70,6 @@ def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Pat
     assert built.exit_code == 0, built.output
     page = (isolated_paths / "site" / "toy.html").read_text()
     assert "vgg6" in page
-
-
-def test_resume_reuses_a_finished_run(finished_run: Path) -> None:
-    again = runner.invoke(app, ["run", "submissions/vgg6", "--epochs", "1", "--device", "cpu", "--resume"])
-    assert again.exit_code == 0, again.output
-    assert "reused" in again.output
-    assert len(list(finished_run.parent.iterdir())) == 1
-
 
     # a bare MediaEval-style .npy of the same scores, thresholds fitted on the run's validation file
     test = load_predictions(finished_run / "predictions" / "test.npz")
