@@ -11,12 +11,18 @@ factor          True                                         False
 ``fast``        140-170 bpm, 8th or 16th-note melody         60-85 bpm, quarter and half notes
 ``major``       melody and triads from the major scale       natural minor scale and minor triads
 ``loud``        -10 dBFS RMS (+-2 dB)                        -29 dBFS RMS (+-2 dB)
-``bright``      all harmonics up to Nyquist, 1 octave up     3-5 harmonics, low-passed at 1.0-1.6 kHz
-``percussive``  fast exponential decays, noise drum on beat  legato notes with slow attack, pad, no drum
+``bright``      all harmonics up to Nyquist, 1 octave up,    3-5 harmonics, low-passed at 1.0-1.6 kHz
+                white-noise drums                            (drums too), 1 octave down
+``percussive``  40-120 ms exponential decays, triad struck   legato notes with slow attack (0.1-0.6 s),
+                on every beat, noise-burst drum on the beat  triad held for the bar as a pad, no drum
 ==============  ===========================================  ==========================================
 
-Sustained triads (struck on every beat when percussive) sound under the melody, so the third of
-the key is always present; a bass plays the chord root. A limiter keeps every peak below 0.97.
+The triad of the bar's chord (I, IV or V; all major triads in a major key, all minor in a minor
+one) sounds under the melody, so the third is always present; a bass plays the chord root. A
+look-ahead limiter keeps every peak below 0.97 (``PEAK_CEILING``); the spikiest loud pieces (slow
+and percussive) therefore stay up to about 4 dB under their RMS target, and loud and soft pieces
+end up about 18.5 dB apart on average (over 10 dB apart for every item of the default
+config).
 
 Tags, in this order (the column order of the label matrix), follow exact rules:
 
@@ -32,10 +38,12 @@ Tags, in this order (the column order of the label matrix), follow exact rules:
 then every (item, tag) cell is flipped independently with probability ``label_noise`` (0.03 by
 default). An item may carry any number of tags, none included.
 
-Item ``i`` depends only on ``(seed, i)``: its factors, nuisance and noise come from
-``SeedSequence([seed, i])``, its audio from ``SeedSequence([seed, i, 1])``, so any machine and any
-number of workers give the same samples. Splits come from one seeded permutation, with validation
-and test sizes exactly ``round(n * fraction)`` and the remainder in train.
+Item ``i`` depends only on ``(seed, i)``: its factors, nuisance and label noise come from
+``SeedSequence([seed, i])``, its audio from ``SeedSequence([seed, i, 1])``, so the same config
+gives the same samples with any number of workers (synthesis is float64, rounded to float32 at the
+end). Splits come from one seeded permutation of all items, with validation and test sizes exactly
+``round(n * fraction)`` and the remainder in train. The default 400 items take about 10 s on two
+cores (vectorised numpy, one worker process per core, up to 4).
 
 Files written under the root (all atomically):
 
@@ -302,7 +310,8 @@ def _render(item: ToyItem, config: ToyConfig, scratch: _Scratch) -> np.ndarray:
     n_beats = int(np.ceil(config.duration_s / beat_s)) + 1
     progression = _PROGRESSIONS[rng.integers(len(_PROGRESSIONS))]
     chord_of_beat = progression[(np.arange(n_beats) // 4) % 4]  # scale degree of each beat's root
-    chord_base = (57 if bright else 45) + item.key  # A3..G#4 or A2..G#3
+    lowest = 57 if bright else 45  # the tonic lies in A3..G#4 (bright) or A2..G#3 (dark)
+    chord_base = lowest + (item.key - lowest) % 12
     melody_base = chord_base + 12
 
     # Melody: onsets on a grid of `per_beat` steps; a note lasts 1 or 2 steps (fast) or beats (slow).
@@ -517,28 +526,31 @@ class _Oscillator:
         out += high
 
 
-def _butterworth(freqs_hz: np.ndarray, cutoff_hz: float) -> np.ndarray:
-    """The magnitude response of a 4th-order Butterworth low-pass."""
-    return 1.0 / np.sqrt(1.0 + (freqs_hz / cutoff_hz) ** 8)
+def _butterworth(freqs_hz: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
+    """The magnitude response of a Butterworth low-pass."""
+    return 1.0 / np.sqrt(1.0 + (freqs_hz / cutoff_hz) ** (2 * order))
 
 
 def _drum_hits(rng: np.random.Generator, n_hits: int, beat_s: float, sr: int,
                cutoff_hz: float | None) -> np.ndarray:
     """``(n_hits, length)`` noise bursts: 1 ms attack, 30-60 ms decay, shorter than a beat.
 
-    White noise for bright pieces, low-passed at ``cutoff_hz`` (in the frequency domain) for dark.
+    White noise for bright pieces; for dark ones, noise low-passed at ``cutoff_hz`` (8th order,
+    circularly in the frequency domain, before the envelope: the noise stays stationary, with no
+    seam).
     """
     decay_s = 0.03 + 0.03 * rng.random()
     length = min(round(6 * decay_s * sr), int(beat_s * sr) - 1)
+    noise = rng.standard_normal((n_hits, length))
+    if cutoff_hz is not None:
+        spectrum = np.fft.rfft(noise, axis=1)
+        spectrum *= _butterworth(np.fft.rfftfreq(length, d=1.0 / sr), cutoff_hz, order=8)
+        noise = np.fft.irfft(spectrum, n=length, axis=1)
+        noise /= np.sqrt(np.mean(noise**2))
     t = np.arange(length) / sr
-    hits = rng.standard_normal((n_hits, length)) * (np.exp(-t / decay_s) * np.minimum(1.0, t / 0.001))
-    if cutoff_hz is not None:  # (the wrap-around of the circular filter falls on a silent tail)
-        spectrum = np.fft.rfft(hits, axis=1)
-        spectrum *= _butterworth(np.fft.rfftfreq(length, d=1.0 / sr), cutoff_hz)
-        loudness = np.sqrt(np.mean(hits**2))
-        hits = np.fft.irfft(spectrum, n=length, axis=1)
-        hits *= loudness / np.sqrt(np.mean(hits**2))
-    return 0.9 * hits
+    envelope = np.exp(-t / decay_s) * np.minimum(1.0, t / 0.001)
+    envelope *= np.minimum(1.0, (length - np.arange(length)) / (0.1 * length))  # fade to zero
+    return 0.9 * noise * envelope
 
 
 def _normalise(signal: np.ndarray, target_rms: float, work: np.ndarray) -> None:
