@@ -79,7 +79,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from harness.atomic import write_bytes, write_json, write_text
 from harness.errors import BadInputError, DataMissingError, FormatError
 
-GENERATOR_VERSION = "toy-2"
+GENERATOR_VERSION = "toy-3"
 
 TOY_TAGS: tuple[str, ...] = (
     "energetic",
