@@ -6,7 +6,13 @@ code that raises HarnessErrors.
 
 from __future__ import annotations
 
-import typer
+import os
+
+# Large CPU tensors (a vgg6 batch's activations are hundreds of MB) on transparent huge pages:
+# without it, every batch pays hundreds of thousands of page faults. Read by PyTorch's CPU allocator.
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
+import typer  # noqa: E402
 
 from harness.cli import datasets, features, leaderboard, run, runs, score, submissions
 

@@ -44,4 +44,5 @@ class CropGatherer:
         starts_t = torch.as_tensor(starts, dtype=torch.long, device=self.features.device)
         positions = (starts_t[:, None] + self.steps[None, :]) % self.n_frames[rows_t, None]
         frames = self.features[self.offsets[rows_t, None] + positions]  # (B, crop, bins)
-        return frames.to(self.device, non_blocking=True).float().transpose(1, 2).unsqueeze(1)
+        batch = frames.to(self.device, non_blocking=True).float().transpose(1, 2).unsqueeze(1)
+        return batch.contiguous(memory_format=torch.channels_last)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -81,3 +82,13 @@ def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Pat
     assert json.loads(result.stdout)["thresholds_source"] == "validation"
     wrong = runner.invoke(app, ["score", str(bare), "--dataset", "toy", "--split", "train"])
     assert wrong.exit_code == 2 and "6 items x 8 tags" in wrong.output
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (runs on the GPU machines, not in CI)")
+def test_cuda_run(tiny_toy: Path, isolated_paths: Path) -> None:
+    result = runner.invoke(app, ["run", "submissions/vgg6", "--epochs", "2", "--device", "cuda"])
+    assert result.exit_code == 0, result.output
+    run_dir = next((isolated_paths / "runs" / "toy" / "split-0" / "vgg6").iterdir())
+    env = json.loads((run_dir / "env.json").read_text())
+    assert env["device"].startswith("cuda") and env["precision"] == "bf16"
+    assert (run_dir / "done").is_file()
