@@ -12,7 +12,6 @@ from rich.table import Table
 from harness import atomic, paths
 from harness.cli._common import RootOption, console, counter_callback, handle_errors, progress_bar
 from harness.datasets import list_datasets, load_spec, open_dataset
-from harness.datasets.audit import audit_fold
 from harness.datasets.registry import SPLITS
 from harness.errors import RunFailedError
 from harness.features.extract import prepare_features
@@ -76,17 +75,32 @@ def prepare_command(
     console.print(f"{name}: {store.manifest['n_items']} items, {hours:.2f} h of {store.kind} features in {store.directory}")
 
 
+@app.command("fetch")
+@handle_errors
+def fetch_command(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. mtg-jamendo-moodtheme.")],
+    root: Annotated[Path, typer.Option("--root", help="Folder to download into.")],
+    what: Annotated[str, typer.Option("--what", help="splits, melspecs or audio.")] = "splits",
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Download from this mirror instead.")] = None,
+) -> None:
+    """Download a dataset's source files into ROOT, verifying each against its pinned SHA-256."""
+    dataset = open_dataset(name, root)
+    with progress_bar() as progress:
+        written = dataset.fetch(what, base_url, counter_callback(progress, f"fetching {name} {what}", "files"))
+    paths.remember_root(name, dataset.root)
+    console.print(f"{name}: {len(written)} files verified in {dataset.root}")
+
+
 @app.command("verify")
 @handle_errors
 def verify_command(name: Annotated[str, typer.Argument(help="Dataset name.")], root: RootOption = None) -> None:
-    """Audit every fold: no item in two parts, every tag present in every part."""
+    """Audit the dataset: checksums and counts where the registry pins them, no item in two parts, every tag in every part."""
     dataset = open_dataset(name, root)
     failed = 0
-    for fold in dataset.spec.folds:
-        for finding in audit_fold(dataset, fold):
-            mark = "[green]ok[/]" if finding.ok else "[red]FAIL[/]"
-            console.print(f"{mark} {finding.check}: {finding.detail}")
-            failed += not finding.ok
+    for finding in dataset.verify():
+        mark = "[green]ok[/]" if finding.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {finding.check}: {finding.detail}")
+        failed += not finding.ok
     if failed:
         raise RunFailedError(f"{name}: {failed} audit checks failed")
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.datasets.registry import DatasetSpec, resolve_split
 from harness.datasets.splits import SplitData
+from harness.errors import BadInputError
+
+if TYPE_CHECKING:
+    from harness.datasets.audit import Finding
 
 Progress = Callable[[int, int], None]
 
@@ -47,3 +52,17 @@ class Dataset(ABC):
     def source_checksum(self) -> str:
         """A digest of the source files the features are made from (recorded in the store manifest)."""
         return ""
+
+    def verify(self) -> list[Finding]:
+        """Audit the dataset on disk: the per-fold audits, plus what a family adds (checksums, counts)."""
+        from harness.datasets.audit import audit_fold
+
+        return [finding for fold in self.spec.folds for finding in audit_fold(self, fold)]
+
+    def fetch(self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None) -> list[Path]:
+        """Download source files into the root, verifying each; families with remote files override it."""
+        raise BadInputError(f"{self.name} has nothing to download; `harness datasets prepare {self.name}` makes it")
+
+    def fold_flags(self, fold: str) -> tuple[str, ...]:
+        """Warnings that travel with every score on this fold (e.g. a leaky fold set)."""
+        return ()
