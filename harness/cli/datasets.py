@@ -45,12 +45,23 @@ def show_command(
     parts = {split: dataset.split(fold_name, split) for split in SPLITS}
     console.print(f"[bold]{spec.title}[/] ({spec.name}, {fold_name}); licence: {spec.licence}")
     console.print(f"citation: {spec.citation}")
-    console.print("items: " + ", ".join(f"{split} {len(part)}" for split, part in parts.items()))
+    for flag in dataset.fold_flags(fold_name):
+        console.print(f"[bold yellow]{flag}[/]")
+    counts = Table("split", "items", title="parts")
+    counts.add_column("fingerprint (SHA-256)", overflow="fold")
+    for split, part in parts.items():
+        counts.add_row(split, str(len(part)), part.fingerprint)
+    console.print(counts)
     table = Table("tag", *SPLITS, title="positives per tag")
     positives = {split: part.positives_per_tag() for split, part in parts.items()}
     for i, tag in enumerate(spec.tags):
-        table.add_row(spec.short_tag(tag), *(str(int(positives[split][i])) for split in SPLITS))
+        cells = [str(int(positives[split][i])) if positives[split][i] else "[red]0[/]" for split in SPLITS]
+        table.add_row(spec.short_tag(tag), *cells)
     console.print(table)
+    for split in SPLITS:
+        degenerate = [spec.short_tag(t) for t, n in zip(spec.tags, positives[split]) if n == 0]
+        if degenerate:
+            console.print(f"[yellow]no positives in {split}:[/] {', '.join(degenerate)}")
 
 
 @app.command("prepare")

@@ -1,7 +1,7 @@
-"""The ``toy`` family: the registry's ``[generator]`` table, generated on first use, read as splits.
+"""The ``toy`` family: the registry's ``[generator]`` table, generated on first use.
 
-Generation itself lives in ``harness.datasets.toy``; this module adapts its files
-(``metadata.tsv``, ``audio/*.flac``, ``manifest.json``) to the Dataset interface.
+Generation lives in ``harness.datasets.toy``; its ``metadata.tsv`` (``item_id``, ``split``,
+``tags``) is read by the same TSV code as any user dataset (``harness.datasets.tsv``).
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import hashlib
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-
-from harness.datasets.base import Dataset, Progress
-from harness.datasets.splits import SplitData
-from harness.datasets.toy import ToyConfig, ToyRecord, audio_path, generate_toy, read_metadata, toy_is_complete
+from harness.datasets.base import Progress
+from harness.datasets.toy import ToyConfig, generate_toy, read_metadata, toy_is_complete
+from harness.datasets.tsv import ItemRow, TsvDataset
 from harness.errors import FormatError
 
 
-class ToyDataset(Dataset):
+class ToyDataset(TsvDataset):
+    path_template = "audio/{id}.flac"
+
     @cached_property
     def config(self) -> ToyConfig:
         raw = dict(self.spec.raw.get("generator", {}))
@@ -29,28 +29,21 @@ class ToyDataset(Dataset):
         except TypeError as exc:
             raise FormatError(f"{self.spec.registry_path}: [generator]: {exc}") from exc
 
+    @property
+    def items_file(self) -> Path:
+        return self.root / "metadata.tsv"
+
     def ensure_source(self, on_progress: Progress | None = None) -> None:
         if not toy_is_complete(self.root, self.config):
             generate_toy(self.root, self.config, self.spec.tags, on_item=on_progress)
-        self.__dict__.pop("records", None)
+            for name in ("rows", "_parts"):
+                self.__dict__.pop(name, None)
 
     @cached_property
-    def records(self) -> list[ToyRecord]:
-        if not toy_is_complete(self.root, self.config):
-            self.ensure_source()
-        return read_metadata(self.root)
-
-    def audio_files(self) -> list[tuple[str, Path]]:
-        return [(r.item_id, audio_path(self.root, r.item_id)) for r in self.records]
+    def rows(self) -> list[ItemRow]:
+        self.ensure_source()
+        read_metadata(self.root)  # checks metadata.tsv against the manifest's SHA-256
+        return super().rows
 
     def source_checksum(self) -> str:
         return hashlib.sha256((self.root / "manifest.json").read_bytes()).hexdigest()
-
-    def _load_split(self, fold: str, split: str) -> SplitData:
-        chosen = [r for r in self.records if r.split == split]
-        column = {tag: j for j, tag in enumerate(self.spec.tags)}
-        labels = np.zeros((len(chosen), len(self.spec.tags)), dtype=bool)
-        for i, record in enumerate(chosen):
-            for tag in record.tags:
-                labels[i, column[tag]] = True
-        return SplitData(self.spec.name, fold, split, tuple(r.item_id for r in chosen), self.spec.tags, labels)
