@@ -19,6 +19,7 @@ __all__ = ["Dataset", "DatasetSpec", "list_datasets", "load_spec", "open_dataset
 # family name -> "module:Class"
 FAMILIES: dict[str, str] = {
     "toy": "harness.datasets.toy_dataset:ToyDataset",
+    "mtg-jamendo": "harness.datasets.mtg_jamendo:MTGJamendoDataset",
     "tsv": "harness.datasets.tsv:TsvDataset",
 }
 
