@@ -1,0 +1,38 @@
+"""`harness score` on the real MediaEval 2019 runs gives the published figures (needs ../shared)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+RUN1 = REFERENCE / "mediaeval2019" / "submissions" / "YL-UTokyo" / "run1"
+pytestmark = [
+    pytest.mark.reference,
+    pytest.mark.skipif(not (RUN1 / "predictions.npy").is_file(), reason=f"licensed reference data not found at {REFERENCE}"),
+]
+
+
+def test_vgg6_paper_run_scores_as_published() -> None:
+    result = CliRunner().invoke(app, [
+        "score", str(RUN1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
+        "--root", str(REFERENCE / "mtg-jamendo"), "--decisions", str(RUN1 / "decisions.npy"), "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert round(doc["PR-AUC-macro"], 6) == 0.125564
+    assert round(doc["ROC-AUC-macro"], 6) == 0.753199
+    assert doc["thresholds_source"] == "given" and doc["n_items"] == 4231
+
+
+def test_wrong_split_is_refused() -> None:
+    result = CliRunner().invoke(app, [
+        "score", str(RUN1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
+        "--root", str(REFERENCE / "mtg-jamendo"), "--split", "validation",
+    ])
+    assert result.exit_code == 2 and "3802 items x 56 tags" in result.output
