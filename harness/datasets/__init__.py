@@ -21,6 +21,8 @@ FAMILIES: dict[str, str] = {
     "toy": "harness.datasets.toy_dataset:ToyDataset",
     "mtg-jamendo": "harness.datasets.mtg_jamendo:MTGJamendoDataset",
     "tsv": "harness.datasets.tsv:TsvDataset",
+    "cal500": "harness.datasets.cal500:CAL500Dataset",
+    "cal500exp": "harness.datasets.cal500exp:CAL500expDataset",
 }
 
 
