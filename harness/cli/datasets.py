@@ -24,10 +24,16 @@ app = typer.Typer(help="Dataset registries: list, inspect, prepare and audit the
 @handle_errors
 def list_command() -> None:
     """List the registered datasets."""
-    table = Table("dataset", "title", "tags", "folds", "primary metric", "licence")
+    table = Table(title="datasets (licences and citations: `harness datasets show NAME`)")
+    table.add_column("dataset", no_wrap=True, min_width=21)
+    table.add_column("tags", justify="right", min_width=4)
+    table.add_column("folds", no_wrap=True, min_width=14)
+    table.add_column("primary metric", no_wrap=True, min_width=13)
+    table.add_column("title", overflow="fold")
     for name in list_datasets():
         spec = load_spec(name)
-        table.add_row(name, spec.title, str(len(spec.tags)), ", ".join(spec.folds), spec.primary_metric, spec.licence)
+        folds = spec.folds[0] if len(spec.folds) == 1 else f"{len(spec.folds)}: {spec.folds[0]} .."
+        table.add_row(name, str(len(spec.tags)), folds, spec.primary_metric, spec.title)
     console.print(table)
 
 
