@@ -30,6 +30,7 @@ class ScoreReport:
     per_tag: dict[str, dict[str, float]]
     thresholds_source: str  # "validation" | "given" | "none"
     decisions_from: Path | None
+    flags: tuple[str, ...] = ()  # fold warnings that travel with the scores (e.g. a leaky fold set)
 
 
 def score_file(
@@ -76,4 +77,4 @@ def score_file(
 
     scores = official_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     per_tag = per_tag_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
-    return ScoreReport(target, predictions, scores, per_tag, source, decisions_from)
+    return ScoreReport(target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold))

@@ -47,8 +47,10 @@ def score_command(
         **report.scores.values,
         "dataset": target.dataset, "fold": target.fold, "split": target.split, "fingerprint": target.fingerprint,
         "n_items": len(target), "thresholds_source": report.thresholds_source,
-        "excluded_tags": list(report.scores.excluded_tags),
+        "excluded_tags": list(report.scores.excluded_tags), "flags": list(report.flags),
     }
+    for flag in report.flags:
+        err_console.print(f"[bold yellow]warning:[/] {flag}")
     if record:
         team, run_name = _team_and_run(name, report.predictions.meta, predictions)
         run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
@@ -59,7 +61,9 @@ def score_command(
                 fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
                 thresholds_source=report.thresholds_source,
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                provenance={**environment(torch.device("cpu")), "predictions": str(predictions.resolve())},
+                provenance={
+                    **environment(torch.device("cpu")), "predictions": str(predictions.resolve()), "flags": list(report.flags)
+                },
             )
         )
         doc["run_id"] = run_id

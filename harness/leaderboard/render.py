@@ -174,6 +174,8 @@ def _badges(run: RunRecord) -> list[dict[str, str]]:
     if run.external_data:
         badges.append({"kind": "info", "text": BADGE_EXTERNAL_DATA,
                        "title": "Trained with data beyond this dataset's training split."})
+    for flag in run.provenance.get("flags", []):  # fold warnings, e.g. a leaky fold set
+        badges.append({"kind": "warn", "text": str(flag).split(":", 1)[0], "title": str(flag)})
     return badges
 
 
@@ -196,6 +198,7 @@ def _run_view(run: RunRecord, boards: list[Board]) -> dict[str, Any]:
         ("External data", "yes" if run.external_data else "no"),
         ("Fingerprint", run.fingerprint),
     ]
+    identity += [("Flag", str(flag)) for flag in run.provenance.get("flags", [])]
     if run.run_dir:
         identity.append(("Run directory", run.run_dir))
     provenance = [(key, _plain(value)) for key, value in run.provenance.items()]

@@ -122,6 +122,9 @@ def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunRes
         dataset, submission.spec.feature, device, on_source=observer.source_progress, on_item=observer.feature_progress
     )
     splits = {name: dataset.split(fold, name) for name in ("train", "validation", "test")}
+    flags = dataset.fold_flags(fold)
+    for flag in flags:
+        observer.stage(f"warning: {fold}: {flag}")
     results = []
     for seed in request.seeds:
         config = RunConfig(
@@ -147,7 +150,7 @@ def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunRes
             # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
             eval_batch_size=256 if device.type == "cuda" else 16,
         )
-        results.append(_run_one(config, submission, store, splits, device, request, observer))
+        results.append(_run_one(config, submission, store, splits, device, request, observer, flags))
     return results
 
 
@@ -173,6 +176,7 @@ def _run_one(
     device: torch.device,
     request: RunRequest,
     observer: RunObserver,
+    flags: tuple[str, ...] = (),
 ) -> RunResult:
     parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
     previous = find_resumable(parent, config.hash) if request.resume else None
@@ -183,7 +187,7 @@ def _run_one(
     started = time.monotonic()
     if previous is None:
         atomic.write_json(rundir.config_file, {**config.as_dict(), "config_hash": config.hash, "submission_path": str(submission.path)})
-    env = {**environment(device), "seed": config.seed, "config_hash": config.hash}
+    env = {**environment(device), "seed": config.seed, "config_hash": config.hash, "flags": list(flags)}
     atomic.write_json(rundir.env_file, env)
 
     torch.manual_seed(config.seed)
@@ -293,7 +297,7 @@ def _run_one(
         "thresholds_source": "validation", "thresholds": {tag: (float(t) if np.isfinite(t) else None) for tag, t in zip(test.tags, thresholds)},
         "scores": scored.values, "excluded_tags": list(scored.excluded_tags), "warnings": list(scored.warnings),
         "validation_scores": validation.values, "per_tag": per_tag, "best_epoch": state["best_epoch"],
-        "epochs_run": state["epoch"],
+        "epochs_run": state["epoch"], "flags": list(flags),
     }
     atomic.write_json(rundir.scores_file, scores_doc)
     provenance = {**env, "duration_s": round(duration, 3), "best_epoch": state["best_epoch"], "epochs_run": state["epoch"], "precision": config.precision}

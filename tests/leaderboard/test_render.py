@@ -250,3 +250,15 @@ def test_the_real_toy_board_loads() -> None:
     assert [c.key for c in toy.columns] == ["PR-AUC-macro", "ROC-AUC-macro", "F-score-macro",
                                             "PR-AUC-micro", "ROC-AUC-micro", "F-score-micro"]
     assert all(c.higher_is_better and c.decimals == 4 for c in toy.columns)
+
+
+def test_fold_flags_show_as_badges(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    flag = "leaky: segments of one song in train and test"
+    store.record(run("r-leaky", "leakynet", 0.6, provenance={"flags": [flag]}))
+    out = tmp_path / "site"
+    build_site(store, [toy_board()], out)
+    board = read(out / "toy.html")
+    assert ">leaky<" in board.replace(" ", "") or "leaky</" in board
+    assert flag in board
+    assert flag in read(out / "runs" / run_page_name('r-leaky'))
