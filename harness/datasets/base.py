@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,16 @@ if TYPE_CHECKING:
     from harness.datasets.audit import Finding
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """Where an item's audio is: a file, or a ``[start_s, end_s)`` segment of one (CAL500exp)."""
+
+    item_id: str
+    path: Path
+    start_s: float | None = None
+    end_s: float | None = None
 
 
 class Dataset(ABC):
@@ -44,6 +55,10 @@ class Dataset(ABC):
     @abstractmethod
     def audio_files(self) -> list[tuple[str, Path]]:
         """(item id, audio path) for every item, in a stable order."""
+
+    def audio_sources(self) -> list[AudioSource]:
+        """What the features are extracted from, item by item; families with segments override it."""
+        return [AudioSource(item_id, path) for item_id, path in self.audio_files()]
 
     @abstractmethod
     def ensure_source(self, on_progress: Progress | None = None) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.datasets.base import Progress
+from harness.datasets.base import AudioSource, Progress
 from harness.datasets.folds import CommittedFoldsDataset, ItemTable, tree_sha256
 from harness.errors import DataMissingError, FormatError
 
@@ -181,6 +181,10 @@ class CAL500expDataset(CommittedFoldsDataset):
     def audio_files(self) -> list[tuple[str, Path]]:
         """(segment id, path of its *song's* audio); cut it with :meth:`segment_times`."""
         return [(s.item_id, self.audio_path(s.song)) for s in self.segments]
+
+    def audio_sources(self) -> list[AudioSource]:
+        """Each segment as ``[start, end)`` of its song's audio: the feature store cuts it there."""
+        return [AudioSource(s.item_id, self.audio_path(s.song), s.start, s.end) for s in self.segments]
 
     def segment_times(self) -> list[tuple[str, float, float]]:
         """(segment id, start s, end s) in item order: what to cut from each song's audio."""

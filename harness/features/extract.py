@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness.datasets.base import Dataset
-from harness.errors import UnknownNameError
+from harness.datasets.base import AudioSource, Dataset
+from harness.errors import FormatError, UnknownNameError
 from harness.features.audio import load_audio
 from harness.features.mel import MEL96, Mel96
 from harness.features.store import FeatureStore, build_store, store_is_current
@@ -32,22 +32,47 @@ def extract_file(path: Path, kind: str = "mel96", device: str | torch.device = "
         return transform(waveform).cpu().numpy().astype(np.float32)
 
 
+def cut_segment(waveform: torch.Tensor, source: AudioSource, sample_rate: int) -> torch.Tensor:
+    """The ``[start_s, end_s)`` part of a decoded file (the whole file when the source has no times)."""
+    if source.start_s is None and source.end_s is None:
+        return waveform
+    begin = round((source.start_s or 0.0) * sample_rate)
+    end = waveform.shape[-1] if source.end_s is None else min(round(source.end_s * sample_rate), waveform.shape[-1])
+    if end - begin < 1:
+        raise FormatError(
+            f"{source.path}: segment {source.item_id} ({source.start_s}-{source.end_s} s) lies outside the "
+            f"{waveform.shape[-1] / sample_rate:.3f} s of audio"
+        )
+    return waveform[..., begin:end]
+
+
+def _decode(sources: Sequence[AudioSource], sample_rate: int) -> Iterator[torch.Tensor]:
+    """Waveforms of ``sources`` in order; a file shared by consecutive segments is decoded once."""
+    cached: tuple[Path, torch.Tensor] | None = None
+    for source in sources:
+        if cached is None or cached[0] != source.path:
+            cached = (source.path, load_audio(Path(source.path), sample_rate))
+        yield cut_segment(cached[1], source, sample_rate)
+
+
 def extract_many(
-    files: Sequence[tuple[str, Path]], kind: str = "mel96", device: str | torch.device = "cpu", batch_size: int = 16
+    files: Sequence[AudioSource | tuple[str, Path]], kind: str = "mel96", device: str | torch.device = "cpu", batch_size: int = 16
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield (item id, float32 ``(bins, frames)``) for each file, batching files of equal length."""
+    """Yield (item id, float32 ``(bins, frames)``) per source, batching equal lengths; segments are cut first."""
     check_kind(kind)
     transform = Mel96(MEL96).to(device)
-    for start in range(0, len(files), batch_size):
-        chunk = files[start : start + batch_size]
-        waves = [load_audio(Path(path), MEL96.sample_rate) for _, path in chunk]
+    sources = [f if isinstance(f, AudioSource) else AudioSource(f[0], Path(f[1])) for f in files]
+    waveforms = _decode(sources, MEL96.sample_rate)
+    for start in range(0, len(sources), batch_size):
+        chunk = sources[start : start + batch_size]
+        waves = [next(waveforms) for _ in chunk]
         with torch.inference_mode():
             if len({w.shape[0] for w in waves}) == 1:
                 feats = transform(torch.stack(waves).to(device)).cpu().numpy()
             else:
                 feats = [transform(w.to(device)).cpu().numpy() for w in waves]
-        for (item_id, _), item_feats in zip(chunk, feats):
-            yield item_id, np.asarray(item_feats, dtype=np.float32)
+        for source, item_feats in zip(chunk, feats):
+            yield source.item_id, np.asarray(item_feats, dtype=np.float32)
 
 
 def prepare_features(
@@ -65,7 +90,7 @@ def prepare_features(
     checksum = dataset.source_checksum()
     if store_is_current(directory, kind, params, checksum):
         return FeatureStore(directory)
-    files = dataset.audio_files()
+    files = dataset.audio_sources()
     return build_store(
         directory, kind, params, extract_many(files, kind, device), len(files), checksum, on_item=on_item
     )

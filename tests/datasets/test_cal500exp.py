@@ -266,3 +266,31 @@ def test_folds_for_other_segments_are_refused(exp: tuple[Path, Path, dict]) -> N
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(FormatError, match="'band_99-song_99/1.000-4.000' is not in the source files"):
         open_dataset("cal500exp", root).split(0, "test")
+
+
+def test_prepare_cuts_each_segment_from_its_song(exp: tuple[Path, Path, dict]) -> None:
+    """The feature store holds one item per segment, cut by its start and end from the song's audio."""
+    import soundfile as sf
+
+    from harness.features.extract import prepare_features
+
+    folder, root, songs = exp
+    with open(folder / "dataset.toml", "a") as toml:
+        toml.write('\n[audio]\nsuffix = ".wav"\n')
+    sr = 12000
+    for song, segments in songs.items():
+        duration = max(end for _, end, _ in segments) + 1.0
+        t = np.arange(int(duration * sr)) / sr
+        (root / "audio").mkdir(exist_ok=True)
+        # a tone whose level rises with time, so a segment's mean level tells where it was cut
+        sf.write(root / "audio" / f"{song}.wav", (0.01 + 0.02 * t / duration) * np.sin(2 * np.pi * 440 * t), sr)
+    dataset = open_dataset("cal500exp", root)
+    store = prepare_features(dataset)
+    assert store.index.item_ids == dataset.items.item_ids
+    by_song: dict[str, list[tuple[float, float]]] = {}
+    for segment, n in zip(dataset.segments, store.index.n_frames):
+        assert n == round((segment.end - segment.start) * sr) // 256 + 1
+        by_song.setdefault(segment.song, []).append((segment.start, float(store.item(segment.item_id).max())))
+    for levels in by_song.values():
+        peaks = [peak for _, peak in sorted(levels)]
+        assert peaks == sorted(peaks)  # later segments are louder: they were cut later in the song
