@@ -14,8 +14,6 @@ from harness.cli._common import RootOption, console, counter_callback, handle_er
 from harness.datasets import list_datasets, load_spec, open_dataset
 from harness.datasets.registry import SPLITS
 from harness.errors import RunFailedError
-from harness.features.extract import prepare_features
-from harness.protocol.runner import pick_device
 
 app = typer.Typer(help="Dataset registries: list, inspect, prepare and audit them.", no_args_is_help=True)
 
@@ -78,6 +76,9 @@ def prepare_command(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
 ) -> None:
     """Make the dataset's sources present (toy: generate them), then build its feature store."""
+    from harness.features.extract import prepare_features
+    from harness.protocol.runner import pick_device
+
     dataset = open_dataset(name, root)
     with progress_bar() as progress:
         store = prepare_features(

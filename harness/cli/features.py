@@ -10,7 +10,6 @@ import typer
 from harness import atomic
 from harness.cli._common import console, handle_errors
 from harness.errors import DataMissingError
-from harness.features.extract import extract_file
 
 app = typer.Typer(help="Audio features (mel96).", no_args_is_help=True)
 
@@ -23,6 +22,8 @@ def extract_command(
     kind: Annotated[str, typer.Option("--kind", help="Feature kind: mel96.")] = "mel96",
 ) -> None:
     """Extract the features of one audio file to a .npy file."""
+    from harness.features.extract import extract_file
+
     if not audio.is_file():
         raise DataMissingError(f"{audio}: no such audio file")
     features = extract_file(audio, kind)

@@ -13,8 +13,7 @@ from harness.cli._common import RootOption, StoreOption, console, counter_callba
 from harness.errors import BadInputError
 from harness.leaderboard.boards import load_boards
 from harness.leaderboard.render import build_site
-from harness.metrics.official import OFFICIAL_KEYS
-from harness.protocol.runner import RunObserver, RunRequest, run
+from harness.protocol.request import RunObserver, RunRequest
 from harness.results.store import ResultsStore
 
 
@@ -80,6 +79,9 @@ def run_command(
         submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device,
         precision=precision, resume=resume, root=root, runs_root=runs_root, store_path=store_path,
     )
+    from harness.metrics.official import OFFICIAL_KEYS
+    from harness.protocol.runner import run
+
     observer = _ConsoleObserver()
     with observer.progress:
         results = run(request, observer)

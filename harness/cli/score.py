@@ -7,17 +7,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
 from rich.table import Table
 
 from harness import paths
 from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors
 from harness.errors import BadInputError
-from harness.metrics.official import OFFICIAL_KEYS
 from harness.protocol.provenance import environment
 from harness.results.store import ResultsStore, RunRecord
-from harness.scoring import score_file
 
 
 @handle_errors
@@ -37,6 +34,9 @@ def score_command(
     store: StoreOption = None,
 ) -> None:
     """Score PREDICTIONS against a split with the official MediaEval keys."""
+    from harness.metrics.official import OFFICIAL_KEYS
+    from harness.scoring import score_file
+
     report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from)
     for warning in report.scores.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
@@ -62,7 +62,7 @@ def score_command(
                 thresholds_source=report.thresholds_source,
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 provenance={
-                    **environment(torch.device("cpu")), "predictions": str(predictions.resolve()), "flags": list(report.flags)
+                    **environment(), "predictions": str(predictions.resolve()), "flags": list(report.flags)
                 },
             )
         )

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from harness.cli._common import console, handle_errors
-from harness.submissions import check_submission, count_parameters, list_submissions, load_submission
 
 app = typer.Typer(help="Submission folders: list and check them.", no_args_is_help=True)
 
@@ -19,6 +18,8 @@ def list_command(
     num_tags: Annotated[int, typer.Option("--num-tags", help="Tags to build the models with for the count.")] = 56,
 ) -> None:
     """List the submissions in submissions/ with their parameter counts."""
+    from harness.submissions import count_parameters, list_submissions, load_submission
+
     table = Table("submission", "title", "feature", "crop", f"parameters ({num_tags} tags)", "external data")
     for name in list_submissions():
         submission = load_submission(name)
@@ -32,5 +33,7 @@ def list_command(
 @handle_errors
 def check_command(path: Annotated[str, typer.Argument(help="Submission folder or name.")]) -> None:
     """Import a submission, build it, and run a forward and backward pass on a dummy batch."""
+    from harness.submissions import check_submission
+
     report = check_submission(path)
     console.print(f"[green]ok[/] {report['name']}: {report['parameters']:,} parameters, output {report['output']}")

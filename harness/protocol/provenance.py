@@ -7,9 +7,10 @@ import json
 import platform
 import subprocess
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 import harness
 from harness import paths
@@ -50,13 +51,18 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def device_description(device: torch.device) -> str:
-    if device.type == "cuda":
+def device_description(device: torch.device | None) -> str:
+    """The device in words; ``None`` (scoring, which runs no model) describes the CPU without importing torch."""
+    if device is not None and device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
+    if device is None:
+        return f"cpu: {platform.processor() or platform.machine()}"
+    import torch
+
     return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 
-def environment(device: torch.device) -> dict[str, Any]:
+def environment(device: torch.device | None = None) -> dict[str, Any]:
     return {
         **git_state(),
         "libraries": library_versions(),

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from harness import atomic, paths
+from harness import atomic
 from harness.datasets import open_dataset
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, RunFailedError
@@ -38,48 +36,11 @@ from harness.protocol.config import RunConfig
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch
 from harness.protocol.provenance import environment
+from harness.protocol.request import RunObserver, RunRequest, RunResult
 from harness.results.predictions import save_predictions
 from harness.results.rundir import RunDirectory, find_resumable
 from harness.results.store import ResultsStore, RunRecord
 from harness.submissions import Submission, load_submission
-
-
-class RunObserver:
-    """Hooks the CLI uses to show progress; the defaults do nothing."""
-
-    def stage(self, text: str) -> None: ...
-    def source_progress(self, done: int, total: int) -> None: ...
-    def feature_progress(self, done: int, total: int) -> None: ...
-    def epoch_start(self, epoch: int, epochs: int, n_samples: int) -> None: ...
-    def advance(self, n: int) -> None: ...
-    def epoch_end(self, entry: dict[str, Any]) -> None: ...
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    submission: str | Path
-    dataset: str = "toy"
-    fold: str | None = None
-    seeds: tuple[int, ...] = (0,)
-    epochs: int | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    resume: bool = False
-    root: Path | None = None
-    runs_root: Path = field(default_factory=paths.runs_dir)
-    store_path: Path = field(default_factory=paths.store_path)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    run_dir: Path
-    scores: dict[str, float]
-    validation_scores: dict[str, float]
-    best_epoch: int
-    duration_s: float
-    resumed: bool = False
-    reused: bool = False
 
 
 def pick_device(requested: str) -> torch.device:

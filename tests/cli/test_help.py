@@ -43,3 +43,13 @@ def test_help(path: list[str]) -> None:
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
     assert len(result.output.strip().splitlines()) > 3
+
+
+def test_cli_import_does_not_load_torch_or_sklearn() -> None:
+    """`harness --help` stays fast: the heavy libraries are imported by the commands that use them."""
+    import subprocess
+    import sys
+
+    code = "import sys, harness.cli; print(sorted({'torch', 'sklearn'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,47 @@
+"""What a run is asked to do and what it reports, without importing torch (the CLI imports these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import paths
+
+
+class RunObserver:
+    """Hooks the CLI uses to show progress; the defaults do nothing."""
+
+    def stage(self, text: str) -> None: ...
+    def source_progress(self, done: int, total: int) -> None: ...
+    def feature_progress(self, done: int, total: int) -> None: ...
+    def epoch_start(self, epoch: int, epochs: int, n_samples: int) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def epoch_end(self, entry: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    submission: str | Path
+    dataset: str = "toy"
+    fold: str | None = None
+    seeds: tuple[int, ...] = (0,)
+    epochs: int | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    resume: bool = False
+    root: Path | None = None
+    runs_root: Path = field(default_factory=paths.runs_dir)
+    store_path: Path = field(default_factory=paths.store_path)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    run_dir: Path
+    scores: dict[str, float]
+    validation_scores: dict[str, float]
+    best_epoch: int
+    duration_s: float
+    resumed: bool = False
+    reused: bool = False
