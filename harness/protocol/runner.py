@@ -16,6 +16,7 @@ config -> device -> data -> model -> optimiser -> loop, top to bottom:
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from datetime import datetime, timezone
@@ -277,8 +278,6 @@ def _run_one(
 
 
 def _result_from_done(rundir: RunDirectory) -> RunResult:
-    import json
-
     doc = json.loads(rundir.scores_file.read_text())
     env = json.loads(rundir.env_file.read_text())
     return RunResult(

@@ -35,8 +35,6 @@ from typing import Any
 from harness.errors import BadInputError, FormatError, UnknownNameError
 
 SCHEMA_VERSION = 1
-DEFAULT_STORE = Path("runs") / "results.sqlite"
-STORE_ENV = "HARNESS_STORE"
 THRESHOLD_SOURCES = ("validation", "given", "test", "none")
 KNOWN_IDS_SHOWN = 20
 
@@ -152,17 +150,6 @@ class RunRecord:
         set_(self, "tag_scores", tags)
         set_(self, "provenance", _plain_json(self.provenance, where, "provenance"))
         set_(self, "config", _plain_json(self.config, where, "config"))
-
-
-def resolve_store_path(option: str | os.PathLike[str] | None = None,
-                       environ: Mapping[str, str] | None = None) -> Path:
-    """The store to use: ``--store`` if given, else ``$HARNESS_STORE``, else runs/results.sqlite."""
-    if option:
-        return Path(option)
-    env = os.environ if environ is None else environ
-    if env.get(STORE_ENV):
-        return Path(env[STORE_ENV])
-    return DEFAULT_STORE
 
 
 class ResultsStore:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
-from harness.results.store import ResultsStore, RunRecord, resolve_store_path
+from harness.results.store import ResultsStore, RunRecord
 
 FINGERPRINT = "ab" * 32
 
@@ -211,9 +211,3 @@ def test_store_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         refs = conn.execute("PRAGMA foreign_key_list(tag_scores)").fetchall()
         assert refs and refs[0][2] == "runs"
-
-
-def test_resolve_store_path() -> None:
-    assert resolve_store_path("x.sqlite", {}) == Path("x.sqlite")
-    assert resolve_store_path(None, {"HARNESS_STORE": "/s.sqlite"}) == Path("/s.sqlite")
-    assert resolve_store_path(None, {}) == Path("runs/results.sqlite")
