@@ -3,8 +3,10 @@
 This is the file-reading layer over ``harness.metrics`` (pure functions over arrays). Decisions
 come from, in this order: ``--decisions FILE``; ``--thresholds-from VALIDATION_PREDICTIONS``
 (one F1-maximising threshold per tag fitted on the validation labels); for a harness run's
-``predictions/test.npz``, its sibling ``validation.npz``. Without any of them the decision keys
-are left out, with a warning.
+``predictions/test.npz``, its sibling ``validation.npz``; or, only with the explicit
+``--thresholds-on-test``, thresholds fitted on the scored split's own labels exactly as the
+MediaEval 2019 scripts did (legacy: it overstates every decision metric, and every output marks
+it). Without any of them the decision keys are left out, with a warning.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from harness.datasets import open_dataset
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
-from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_validation
+from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
 from harness.results.predictions import Predictions, load_predictions
 
@@ -28,7 +30,7 @@ class ScoreReport:
     predictions: Predictions
     scores: OfficialScores
     per_tag: dict[str, dict[str, float]]
-    thresholds_source: str  # "validation" | "given" | "none"
+    thresholds_source: str  # "validation" | "given" | "test" (legacy, marked) | "none"
     decisions_from: Path | None
     flags: tuple[str, ...] = ()  # fold warnings that travel with the scores (e.g. a leaky fold set)
 
@@ -41,6 +43,7 @@ def score_file(
     root: Path | None = None,
     decisions: Path | None = None,
     thresholds_from: Path | None = None,
+    thresholds_on_test: bool = False,
 ) -> ScoreReport:
     predictions = load_predictions(path)
     meta = predictions.meta
@@ -52,8 +55,8 @@ def score_file(
     data = open_dataset(dataset_name, root)
     target = data.split(fold or meta.get("fold"), split or meta.get("split") or "test")
     predictions.check_against(target)
-    if decisions is not None and thresholds_from is not None:
-        raise BadInputError("give either --decisions or --thresholds-from, not both")
+    if sum(x is not None and x is not False for x in (decisions, thresholds_from, thresholds_on_test)) > 1:
+        raise BadInputError("give one of --decisions, --thresholds-from and --thresholds-on-test")
 
     source, decisions_from, decision_matrix = "none", None, None
     if decisions is not None:
@@ -63,6 +66,9 @@ def score_file(
         if not np.isin(values, [0, 1]).all():
             raise FormatError(f"{decisions}: decisions must be 0/1 or boolean, found values such as {values[:5].tolist()}")
         source, decisions_from, decision_matrix = "given", decisions, given.scores.astype(bool)
+    elif thresholds_on_test:
+        thresholds = fit_thresholds_as_mediaeval2019(target.labels, predictions.scores)
+        source, decision_matrix = "test", apply_thresholds(predictions.scores, thresholds)
     else:
         if thresholds_from is None and predictions.path is not None and predictions.path.name == "test.npz":
             sibling = predictions.path.with_name("validation.npz")

@@ -27,6 +27,13 @@ def score_command(
     thresholds_from: Annotated[
         Path | None, typer.Option("--thresholds-from", help="Validation predictions to fit one F1-maximising threshold per tag on.")
     ] = None,
+    thresholds_on_test: Annotated[
+        bool,
+        typer.Option(
+            "--thresholds-on-test",
+            help="Legacy: fit thresholds on the scored split's own labels, as the 2019 task scripts did; marked as such everywhere.",
+        ),
+    ] = False,
     name: Annotated[str | None, typer.Option("--name", help="TEAM/RUN to record the scores under.")] = None,
     record: Annotated[bool, typer.Option("--record", help="Record the scores in the results store.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -37,9 +44,14 @@ def score_command(
     from harness.metrics.official import OFFICIAL_KEYS
     from harness.scoring import score_file
 
-    report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from)
+    report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
     for warning in report.scores.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
+    if report.thresholds_source == "test":
+        err_console.print(
+            "[bold yellow]warning:[/] thresholds fitted on the test labels (legacy MediaEval 2019 procedure): "
+            "the decision metrics are optimistic and not comparable with validation-fitted ones"
+        )
     if report.thresholds_source == "none":
         err_console.print("[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score")
     target = report.split
@@ -70,7 +82,11 @@ def score_command(
     if as_json:
         console.print_json(json.dumps(doc))
         return
-    table = Table("key", "value", title=f"{target.dataset} {target.fold} {target.split} ({len(target)} items)")
+    marks = {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}
+    table = Table(
+        "key", "value",
+        title=f"{target.dataset} {target.fold} {target.split} ({len(target)} items){marks.get(report.thresholds_source, '')}",
+    )
     for key in OFFICIAL_KEYS:
         if key in report.scores.values:
             table.add_row(key, f"{report.scores.values[key]:.6f}")

@@ -36,3 +36,26 @@ def test_wrong_split_is_refused() -> None:
         "--root", str(REFERENCE / "mtg-jamendo"), "--split", "validation",
     ])
     assert result.exit_code == 2 and "3802 items x 56 tags" in result.output
+
+
+def test_thresholds_on_test_reproduce_the_2019_baseline_and_are_marked(isolated_paths: Path) -> None:
+    results = REFERENCE / "mtg-jamendo" / "results" / "mediaeval2019"
+    published = dict(line.split("\t") for line in (results / "baseline_vggish_results.tsv").read_text().splitlines() if line)
+    result = CliRunner().invoke(app, [
+        "score", str(results / "baseline_vggish_predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
+        "--root", str(REFERENCE / "mtg-jamendo"), "--thresholds-on-test", "--json", "--record", "--name", "baseline/vggish",
+    ])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["thresholds_source"] == "test"
+    for key, value in published.items():
+        assert round(doc[key], 6) == float(value), key
+    from harness.results.store import ResultsStore
+
+    record = ResultsStore(isolated_paths / "runs" / "results.sqlite").get(doc["run_id"])
+    assert record.thresholds_source == "test"
+    table = CliRunner().invoke(app, [
+        "score", str(results / "baseline_vggish_predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
+        "--root", str(REFERENCE / "mtg-jamendo"), "--thresholds-on-test",
+    ])
+    assert "thresholds fitted on the test labels" in table.output

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from harness.errors import DataMissingError, FormatError
 from harness.features.extract import extract_file, extract_many
