@@ -33,6 +33,7 @@ class ScoreReport:
     thresholds_source: str  # "validation" | "given" | "test" (legacy, marked) | "none"
     decisions_from: Path | None
     flags: tuple[str, ...] = ()  # fold warnings that travel with the scores (e.g. a leaky fold set)
+    warnings: tuple[str, ...] = ()  # about the file itself, e.g. scores outside [0, 1]
 
 
 def score_file(
@@ -83,4 +84,13 @@ def score_file(
 
     scores = official_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     per_tag = per_tag_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
-    return ScoreReport(target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold))
+    low, high = float(predictions.scores.min()), float(predictions.scores.max())
+    warnings = ()
+    if low < 0.0 or high > 1.0:
+        warnings = (
+            f"{path}: scores range over [{low:.4g}, {high:.4g}], outside [0, 1] (logits?); the ranking metrics do not "
+            "mind, but thresholds fitted elsewhere only apply to scores on the same scale",
+        )
+    return ScoreReport(
+        target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings
+    )

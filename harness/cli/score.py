@@ -45,7 +45,7 @@ def score_command(
     from harness.scoring import score_file
 
     report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
-    for warning in report.scores.warnings:
+    for warning in (*report.warnings, *report.scores.warnings):
         err_console.print(f"[yellow]warning:[/] {warning}")
     if report.thresholds_source == "test":
         err_console.print(

@@ -71,8 +71,8 @@ def load_predictions(path: str | Path) -> Predictions:
     if path.suffix == ".npy":
         try:
             scores = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise FormatError(f"{path}: not a readable .npy array ({exc})") from exc
+        except (ValueError, OSError, EOFError) as exc:
+            raise FormatError(f"{path}: not a readable .npy array ({exc or 'empty or truncated file'})") from exc
         return Predictions(scores=_check_matrix(scores, path), path=path)
     if path.suffix == ".npz":
         try:
@@ -87,7 +87,7 @@ def load_predictions(path: str | Path) -> Predictions:
                     meta=json.loads(str(data["meta"])),
                     path=path,
                 )
-        except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
             raise FormatError(f"{path}: not a readable .npz file ({exc})") from exc
     raise BadInputError(f"{path}: prediction files are .npz (harness) or .npy (MediaEval), not {path.suffix or 'no suffix'}")
 

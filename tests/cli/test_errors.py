@@ -66,3 +66,38 @@ def test_runs_show_unknown() -> None:
 @pytest.mark.parametrize("args", [["features", "extract", "missing.wav", "-o", "x.npy"]])
 def test_missing_audio(args: list[str]) -> None:
     _assert_clean_error(runner.invoke(app, args), "missing.wav")
+
+
+def test_logits_are_scored_with_a_warning(tiny_toy: Path, tmp_path: Path) -> None:
+    from harness.datasets import open_dataset
+
+    test = open_dataset("toy").split(0, "test")
+    logits = tmp_path / "logits.npy"
+    np.save(logits, np.where(test.labels, 3.0, -3.0) + np.random.default_rng(0).normal(size=test.labels.shape))
+    result = runner.invoke(app, ["score", str(logits), "--dataset", "toy", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "outside [0, 1]" in result.output
+
+
+@pytest.mark.parametrize("content", [b"", b"\x93NUMPY garbage", b"not numpy at all"])
+def test_truncated_or_foreign_npy(tiny_toy: Path, tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(content)
+    _assert_clean_error(runner.invoke(app, ["score", str(bad), "--dataset", "toy"]), "bad.npy")
+
+
+def test_pickled_npy_is_refused(tiny_toy: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "objects.npy"
+    np.save(bad, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    _assert_clean_error(runner.invoke(app, ["score", str(bad), "--dataset", "toy"]), "objects.npy")
+
+
+def test_nan_scores_named(tiny_toy: Path, tmp_path: Path) -> None:
+    from harness.datasets import open_dataset
+
+    shape = open_dataset("toy").split(0, "test").labels.shape
+    scores = np.full(shape, 0.5)
+    scores[1, 2] = np.nan
+    bad = tmp_path / "nan.npy"
+    np.save(bad, scores)
+    _assert_clean_error(runner.invoke(app, ["score", str(bad), "--dataset", "toy"]), "NaN")
