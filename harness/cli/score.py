@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,7 +75,10 @@ def score_command(
                 thresholds_source=report.thresholds_source,
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 provenance={
-                    **environment(), "predictions": str(predictions.resolve()), "flags": list(report.flags)
+                    **environment(), "predictions": str(predictions.resolve()), "flags": list(report.flags),
+                    "predictions_sha256": hashlib.sha256(predictions.read_bytes()).hexdigest(),
+                    "decisions_from": str(report.decisions_from) if report.decisions_from else None,
+                    "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 },
             )
         )

@@ -54,6 +54,10 @@ def test_thresholds_on_test_reproduce_the_2019_baseline_and_are_marked(isolated_
 
     record = ResultsStore(isolated_paths / "runs" / "results.sqlite").get(doc["run_id"])
     assert record.thresholds_source == "test"
+    import hashlib
+
+    digest = hashlib.sha256((results / "baseline_vggish_predictions.npy").read_bytes()).hexdigest()
+    assert record.provenance["predictions_sha256"] == digest and record.provenance["scored_at"]
     table = CliRunner().invoke(app, [
         "score", str(results / "baseline_vggish_predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
         "--root", str(REFERENCE / "mtg-jamendo"), "--thresholds-on-test",
