@@ -149,13 +149,17 @@ def pooled_scores(
             "(labels, scores, decisions) tuples, one per fold"
         )
     if not fold_results:
-        raise BadInputError("fold_results is empty; expected one (labels, scores, decisions) per fold")
+        raise BadInputError(
+            "fold_results is empty; expected one (labels, scores, decisions) per fold"
+        )
     checked = []
     for i, result in enumerate(fold_results):
         if not isinstance(result, (tuple, list)) or len(result) != 3:
+            got = type(result).__name__
+            if isinstance(result, (tuple, list)):
+                got += f" of length {len(result)}"
             raise BadInputError(
-                f"fold {i} is not a (labels, scores, decisions) triple (got "
-                f"{type(result).__name__}{f' of length {len(result)}' if isinstance(result, (tuple, list)) else ''}); "
+                f"fold {i} is not a (labels, scores, decisions) triple (got {got}); "
                 "use None for decisions when there are none"
             )
         try:
@@ -175,17 +179,17 @@ def pooled_scores(
     if any(with_decisions) and not all(with_decisions):
         lacking = [str(i) for i, has in enumerate(with_decisions) if not has]
         raise BadInputError(
-            f"folds {', '.join(lacking)} have no decisions but the others do; expected decisions in "
-            "every fold or in none"
+            f"folds {', '.join(lacking)} have no decisions but the others do; expected "
+            "decisions in every fold or in none"
         )
     if item_ids is not None:
         _check_item_ids(item_ids, [fold.labels.shape[0] for fold in checked])
 
     labels = np.concatenate([fold.labels for fold in checked], axis=0)
     scores = np.concatenate([fold.scores for fold in checked], axis=0)
-    decisions = (
-        np.concatenate([fold.decisions for fold in checked], axis=0) if all(with_decisions) else None
-    )
+    decisions = None
+    if all(with_decisions):
+        decisions = np.concatenate([fold.decisions for fold in checked], axis=0)
     return scorer(labels, scores, decisions, tags)
 
 
@@ -212,7 +216,9 @@ def _check_item_ids(item_ids: Sequence[Sequence[str]], n_rows: list[int]) -> Non
             else:
                 first_seen[item] = i
     if repeats:
-        shown = ", ".join(repeats[:5]) + (f" and {len(repeats) - 5} more" if len(repeats) > 5 else "")
+        shown = ", ".join(repeats[:5])
+        if len(repeats) > 5:
+            shown += f" and {len(repeats) - 5} more"
         raise BadInputError(
             f"{len(repeats)} item id(s) repeat across the out-of-fold predictions: {shown}; "
             "pooled scores need each item exactly once (overlapping folds, or a fold passed twice?)"
