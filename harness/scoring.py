@@ -11,17 +11,29 @@ it). Without any of them the decision keys are left out, with a warning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from harness.datasets import open_dataset
+from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
 from harness.results.predictions import Predictions, load_predictions
+
+
+def scorer_for(spec: DatasetSpec) -> Callable[..., Any]:
+    """The dataset's metric set: the official MediaEval keys, or the CAL500 set (official + multi-label)."""
+    if spec.metric_set == "cal500":
+        from harness.metrics.multilabel import cal500_scores
+
+        return cal500_scores
+    return official_scores
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ def score_file(
             source, decisions_from = "validation", thresholds_from
             decision_matrix = apply_thresholds(predictions.scores, thresholds)
 
-    scores = official_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
+    scores = scorer_for(data.spec)(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     per_tag = per_tag_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     low, high = float(predictions.scores.min()), float(predictions.scores.max())
     warnings = ()

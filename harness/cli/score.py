@@ -42,7 +42,6 @@ def score_command(
     store: StoreOption = None,
 ) -> None:
     """Score PREDICTIONS against a split with the official MediaEval keys."""
-    from harness.metrics.official import OFFICIAL_KEYS
     from harness.scoring import score_file
 
     report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
@@ -91,9 +90,8 @@ def score_command(
         "key", "value",
         title=f"{target.dataset} {target.fold} {target.split} ({len(target)} items){marks.get(report.thresholds_source, '')}",
     )
-    for key in OFFICIAL_KEYS:
-        if key in report.scores.values:
-            table.add_row(key, f"{report.scores.values[key]:.6f}")
+    for key, value in report.scores.values.items():
+        table.add_row(key, f"{value:.6f}")
     console.print(table)
     if record:
         console.print(f"recorded as {doc['run_id']}")

@@ -16,6 +16,7 @@ from harness import paths
 from harness.errors import FormatError, UnknownNameError
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
+METRIC_SETS: tuple[str, ...] = ("official", "cal500")  # harness.metrics.official / harness.metrics.multilabel
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class DatasetSpec:
     protocol: ProtocolDefaults
     registry_path: Path
     homepage: str = ""
+    metric_set: str = "official"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def resolve_fold(self, fold: str | int | None) -> str:
@@ -106,6 +108,7 @@ def read_spec(path: Path) -> DatasetSpec:
             tags=tags,
             folds=folds,
             primary_metric=raw.get("primary_metric", "PR-AUC-macro"),
+            metric_set=raw.get("metric_set", "official"),
             protocol=protocol,
             registry_path=path,
             raw=raw,
@@ -114,6 +117,8 @@ def read_spec(path: Path) -> DatasetSpec:
         raise FormatError(f"{path}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
         raise FormatError(f"{path}: {exc}") from exc
+    if spec.metric_set not in METRIC_SETS:
+        raise FormatError(f"{path}: metric_set {spec.metric_set!r}, expected one of {', '.join(METRIC_SETS)}")
     if spec.name != path.parent.name:
         raise FormatError(f"{path}: name {spec.name!r} differs from its folder {path.parent.name!r}")
     if not tags or len(set(tags)) != len(tags):

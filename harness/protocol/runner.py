@@ -27,6 +27,7 @@ import torch
 
 from harness import atomic
 from harness.datasets import open_dataset
+from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, RunFailedError
 from harness.features.extract import prepare_features
@@ -41,6 +42,7 @@ from harness.protocol.request import RunObserver, RunRequest, RunResult
 from harness.results.predictions import save_predictions
 from harness.results.rundir import RunDirectory, find_resumable
 from harness.results.store import ResultsStore, RunRecord
+from harness.scoring import scorer_for
 from harness.submissions import Submission, load_submission
 
 
@@ -112,7 +114,7 @@ def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunRes
             # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
             eval_batch_size=256 if device.type == "cuda" else 16,
         )
-        results.append(_run_one(config, submission, store, splits, device, request, observer, flags))
+        results.append(_run_one(config, submission, store, splits, device, request, observer, flags, spec))
     return results
 
 
@@ -139,6 +141,7 @@ def _run_one(
     request: RunRequest,
     observer: RunObserver,
     flags: tuple[str, ...] = (),
+    dataset_spec: DatasetSpec | None = None,
 ) -> RunResult:
     parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
     previous = find_resumable(parent, config.hash) if request.resume else None
@@ -247,8 +250,9 @@ def _run_one(
     thresholds = fit_thresholds_on_validation(splits["validation"].labels, predictions["validation"])
     decisions = apply_thresholds(predictions["test"], thresholds)
     test = splits["test"]
-    scored = official_scores(test.labels, predictions["test"], decisions, tags=test.tags)
-    validation = official_scores(
+    scorer = scorer_for(dataset_spec) if dataset_spec is not None else official_scores
+    scored = scorer(test.labels, predictions["test"], decisions, tags=test.tags)
+    validation = scorer(
         splits["validation"].labels, predictions["validation"],
         apply_thresholds(predictions["validation"], thresholds), tags=test.tags,
     )

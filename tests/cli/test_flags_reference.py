@@ -33,3 +33,16 @@ def test_leaky_flag_travels(tmp_path: Path, isolated_paths: Path, fold: str, lea
     assert any(f.startswith("leaky") for f in doc["flags"]) is leaky
     record = ResultsStore(isolated_paths / "runs" / "results.sqlite").get(doc["run_id"])
     assert any(f.startswith("leaky") for f in record.provenance["flags"]) is leaky
+
+
+def test_cal500_is_scored_with_the_cal500_set(tmp_path: Path) -> None:
+    root = REFERENCE / "cal500"
+    part = open_dataset("cal500", root).split("fold-0", "test")
+    preds = tmp_path / "preds.npy"
+    np.save(preds, np.random.default_rng(1).random(part.labels.shape))
+    result = CliRunner().invoke(app, ["score", str(preds), "--dataset", "cal500", "--fold", "fold-0", "--root", str(root),
+                                      "--json", "--thresholds-on-test"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for key in ("F1-macro", "hamming-loss", "one-error", "coverage-error", "ranking-loss", "LRAP", "PR-AUC-macro"):
+        assert key in doc, key
