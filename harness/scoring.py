@@ -24,6 +24,7 @@ from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
+from harness.metrics.per_tag import PerTagTable, TagRow, per_tag_table, top_bottom
 from harness.results.predictions import Predictions, load_predictions
 
 
@@ -46,6 +47,27 @@ class ScoreReport:
     decisions_from: Path | None
     flags: tuple[str, ...] = ()  # fold warnings that travel with the scores (e.g. a leaky fold set)
     warnings: tuple[str, ...] = ()  # about the file itself, e.g. scores outside [0, 1]
+    tag_table: PerTagTable | None = None
+
+    def top_bottom(self, k: int = 5) -> tuple[tuple[TagRow, ...], tuple[TagRow, ...]]:
+        """The ``k`` best and worst tags by PR-AUC (table 3 of the 6-layer VGG paper)."""
+        assert self.tag_table is not None
+        return top_bottom(self.tag_table, "PR-AUC", k)
+
+    def to_json(self) -> dict[str, Any]:
+        """One JSON object: every key at the top level, then what was scored and how, then per-tag results."""
+        target = self.split
+        top, bottom = self.top_bottom()
+        return {
+            **self.scores.values,
+            "dataset": target.dataset, "fold": target.fold, "split": target.split,
+            "fingerprint": target.fingerprint, "n_items": len(target),
+            "thresholds_source": self.thresholds_source,
+            "excluded_tags": list(self.scores.excluded_tags), "flags": list(self.flags),
+            "warnings": [*self.warnings, *self.scores.warnings],
+            "per_tag": self.per_tag,
+            "top_tags": [row.tag for row in top], "bottom_tags": [row.tag for row in bottom],
+        }
 
 
 def score_file(
@@ -103,6 +125,7 @@ def score_file(
             f"{path}: scores range over [{low:.4g}, {high:.4g}], outside [0, 1] (logits?); the ranking metrics do not "
             "mind, but thresholds fitted elsewhere only apply to scores on the same scale",
         )
+    table = per_tag_table(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     return ScoreReport(
-        target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings
+        target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings, table
     )

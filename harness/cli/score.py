@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,6 +16,9 @@ from harness.cli._common import RootOption, StoreOption, console, err_console, h
 from harness.errors import BadInputError
 from harness.protocol.provenance import environment
 from harness.results.store import ResultsStore, RunRecord
+
+if TYPE_CHECKING:
+    from harness.scoring import ScoreReport
 
 
 @handle_errors
@@ -38,6 +41,7 @@ def score_command(
     name: Annotated[str | None, typer.Option("--name", help="TEAM/RUN to record the scores under.")] = None,
     record: Annotated[bool, typer.Option("--record", help="Record the scores in the results store.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    per_tag: Annotated[bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")] = False,
     root: RootOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -46,7 +50,7 @@ def score_command(
 
     report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
     for warning in (*report.warnings, *report.scores.warnings):
-        err_console.print(f"[yellow]warning:[/] {warning}")
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     if report.thresholds_source == "test":
         err_console.print(
             "[bold yellow]warning:[/] thresholds fitted on the test labels (legacy MediaEval 2019 procedure): "
@@ -55,12 +59,7 @@ def score_command(
     if report.thresholds_source == "none":
         err_console.print("[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score")
     target = report.split
-    doc = {
-        **report.scores.values,
-        "dataset": target.dataset, "fold": target.fold, "split": target.split, "fingerprint": target.fingerprint,
-        "n_items": len(target), "thresholds_source": report.thresholds_source,
-        "excluded_tags": list(report.scores.excluded_tags), "flags": list(report.flags),
-    }
+    doc = report.to_json()
     for flag in report.flags:
         err_console.print(f"[bold yellow]warning:[/] {flag}")
     if record:
@@ -93,8 +92,28 @@ def score_command(
     for key, value in report.scores.values.items():
         table.add_row(key, f"{value:.6f}")
     console.print(table)
+    _print_tags(report, all_tags=per_tag)
     if record:
         console.print(f"recorded as {doc['run_id']}")
+
+
+def _print_tags(report: ScoreReport, all_tags: bool) -> None:
+    """Per-tag results: the top and bottom five tags by PR-AUC (or every tag with --per-tag)."""
+    short = lambda tag: tag.rsplit("---", 1)[-1]  # noqa: E731
+    fmt = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
+    table = Table("", "tag", "positives", "ROC-AUC", "PR-AUC", "precision", "recall", "F1", title="per tag")
+    top, bottom = report.top_bottom()
+    assert report.tag_table is not None
+    groups = [("", report.tag_table.rows)] if all_tags else [("top", top), ("bottom", bottom)]
+    for label, rows in groups:
+        for i, row in enumerate(rows):
+            table.add_row(
+                label if i == 0 else "", short(row.tag), str(row.positives), fmt(row.roc_auc), fmt(row.pr_auc),
+                fmt(row.precision), fmt(row.recall), fmt(row.f1), end_section=i == len(rows) - 1,
+            )
+    console.print(table)
+    if report.tag_table.no_positive_tags:
+        console.print(f"[yellow]no positives, left out:[/] {', '.join(map(short, report.tag_table.no_positive_tags))}")
 
 
 def _team_and_run(name: str | None, meta: dict[str, object], path: Path) -> tuple[str, str]:

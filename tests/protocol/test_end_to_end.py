@@ -66,6 +66,8 @@ def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Pat
     recorded = json.loads((finished_run / "scores.json").read_text())["scores"]
     for key in OFFICIAL_KEYS:
         assert doc[key] == pytest.approx(recorded[key], abs=1e-12)
+    pr = {tag: values["PR-AUC"] for tag, values in doc["per_tag"].items()}
+    assert doc["top_tags"] == sorted(pr, key=lambda t: (-pr[t], t))[:5]
 
     built = runner.invoke(app, ["leaderboard", "build"])
     assert built.exit_code == 0, built.output
