@@ -24,6 +24,7 @@ from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
+from harness.metrics.folds import FoldSummary
 from harness.metrics.per_tag import PerTagTable, TagRow, per_tag_table, top_bottom
 from harness.results.predictions import Predictions, load_predictions
 
@@ -48,6 +49,7 @@ class ScoreReport:
     flags: tuple[str, ...] = ()  # fold warnings that travel with the scores (e.g. a leaky fold set)
     warnings: tuple[str, ...] = ()  # about the file itself, e.g. scores outside [0, 1]
     tag_table: PerTagTable | None = None
+    decisions: np.ndarray | None = None
 
     def top_bottom(self, k: int = 5) -> tuple[tuple[TagRow, ...], tuple[TagRow, ...]]:
         """The ``k`` best and worst tags by PR-AUC (table 3 of the 6-layer VGG paper)."""
@@ -127,5 +129,80 @@ def score_file(
         )
     table = per_tag_table(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     return ScoreReport(
-        target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings, table
+        target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings, table,
+        decision_matrix,
     )
+
+
+@dataclass(frozen=True)
+class FoldsReport:
+    """Scores of one prediction file per fold: per fold, mean and std over folds, and pooled."""
+
+    reports: tuple[ScoreReport, ...]
+    summary: FoldSummary
+    pooled: dict[str, float] | None
+    pooled_note: str
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.reports[0].split
+        return {
+            "dataset": first.dataset, "split": first.split, "folds": {r.split.fold: r.to_json() for r in self.reports},
+            "mean": self.summary.mean, "std": self.summary.std, "pooled": self.pooled, "pooled_note": self.pooled_note,
+            "flags": sorted({f for r in self.reports for f in r.flags}),
+        }
+
+
+def score_folds(
+    paths: list[Path],
+    dataset: str | None = None,
+    split: str | None = None,
+    root: Path | None = None,
+    thresholds_on_test: bool = False,
+) -> FoldsReport:
+    """Score one prediction file per fold of the dataset's main fold set (``--fold all``).
+
+    Harness ``.npz`` files name their fold; bare ``.npy`` files are taken in fold order. Decisions
+    come from each run's sibling ``validation.npz`` (or, explicitly, ``--thresholds-on-test``). The
+    pooled scores concatenate the folds' test predictions; they exist when every item is scored in
+    exactly one fold (CAL500, CAL500exp), not for MTG-Jamendo's overlapping splits.
+    """
+    from harness.datasets import load_spec
+    from harness.metrics.folds import aggregate_folds, pooled_scores
+
+    first_meta = load_predictions(paths[0]).meta if paths else {}
+    name = dataset or first_meta.get("dataset")
+    if name is None:
+        raise BadInputError("bare .npy files carry no dataset; pass --dataset NAME")
+    folds = load_spec(name).default_folds
+    if len(paths) != len(folds):
+        raise BadInputError(
+            f"--fold all scores one file per fold of {name} ({len(folds)}: {folds[0]}..{folds[-1]}); got {len(paths)} files"
+        )
+    reports = []
+    for path, fold in zip(paths, folds):
+        meta_fold = load_predictions(path).meta.get("fold")
+        reports.append(
+            score_file(path, name, meta_fold or fold, split, root, thresholds_on_test=thresholds_on_test)
+        )
+    if len({r.split.fold for r in reports}) != len(reports):
+        raise BadInputError("--fold all: two files are for the same fold")
+    summary = aggregate_folds({r.split.fold: r.scores.values for r in reports})
+    ids = [r.split.item_ids for r in reports]
+    if len({i for part in ids for i in part}) != sum(map(len, ids)):
+        return FoldsReport(tuple(reports), summary, None, "no pooled scores: an item is scored in more than one fold")
+    has_decisions = all(r.thresholds_source != "none" for r in reports)
+    pooled = pooled_scores(
+        [
+            (r.split.labels, r.predictions.scores, _decisions_of(r) if has_decisions else None)
+            for r in reports
+        ],
+        reports[0].split.tags,
+        item_ids=ids,
+        scorer=scorer_for(load_spec(name)),
+    )
+    return FoldsReport(tuple(reports), summary, pooled.values, "pooled over the out-of-fold test predictions")
+
+
+def _decisions_of(report: ScoreReport) -> np.ndarray:
+    assert report.decisions is not None
+    return report.decisions

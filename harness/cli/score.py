@@ -18,14 +18,16 @@ from harness.protocol.provenance import environment
 from harness.results.store import ResultsStore, RunRecord
 
 if TYPE_CHECKING:
-    from harness.scoring import ScoreReport
+    from harness.scoring import FoldsReport, ScoreReport
 
 
 @handle_errors
 def score_command(
-    predictions: Annotated[Path, typer.Argument(help="Prediction file: harness .npz or MediaEval .npy (items x tags).")],
+    predictions: Annotated[
+        list[Path], typer.Argument(help="Prediction file(s): harness .npz or MediaEval .npy (items x tags); one per fold with --fold all.")
+    ],
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset (needed for a bare .npy).")] = None,
-    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index.")] = None,
+    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index; `all`: one file per fold, mean ± std and pooled.")] = None,
     split: Annotated[str | None, typer.Option("--split", help="train, validation or test (default: the file's, else test).")] = None,
     decisions: Annotated[Path | None, typer.Option("--decisions", help="Given 0/1 decisions (.npy or .npz) of the same shape.")] = None,
     thresholds_from: Annotated[
@@ -45,56 +47,104 @@ def score_command(
     root: RootOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Score PREDICTIONS against a split with the official MediaEval keys."""
-    from harness.scoring import score_file
+    """Score PREDICTIONS against a split with the official MediaEval keys (the CAL500 set for CAL500 datasets)."""
+    from harness.scoring import score_file, score_folds
 
-    report = score_file(predictions, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
-    for warning in (*report.warnings, *report.scores.warnings):
+    if fold == "all":
+        if decisions is not None or thresholds_from is not None:
+            raise BadInputError("--fold all takes decisions from each run's validation file or --thresholds-on-test")
+        folds_report = score_folds(predictions, dataset, split, root, thresholds_on_test)
+        reports = list(folds_report.reports)
+    elif len(predictions) > 1:
+        raise BadInputError(f"{len(predictions)} prediction files: score one at a time, or one per fold with --fold all")
+    else:
+        folds_report = None
+        reports = [score_file(predictions[0], dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)]
+    _warn(reports)
+    run_ids = [_record(r, name, store) for r in reports] if record else []
+    if as_json:
+        doc = folds_report.to_json() if folds_report is not None else reports[0].to_json()
+        if run_ids:
+            doc["run_ids" if folds_report is not None else "run_id"] = run_ids if folds_report is not None else run_ids[0]
+        console.print_json(json.dumps(doc))
+        return
+    if folds_report is not None:
+        _print_folds(folds_report)
+    else:
+        _print_scores(reports[0])
+        _print_tags(reports[0], all_tags=per_tag)
+    for run_id in run_ids:
+        console.print(f"recorded as {run_id}")
+
+
+def _warn(reports: list[ScoreReport]) -> None:
+    first = reports[0]
+    for warning in dict.fromkeys(w for r in reports for w in (*r.warnings, *r.scores.warnings)):
         err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
-    if report.thresholds_source == "test":
+    if first.thresholds_source == "test":
         err_console.print(
             "[bold yellow]warning:[/] thresholds fitted on the test labels (legacy MediaEval 2019 procedure): "
             "the decision metrics are optimistic and not comparable with validation-fitted ones"
         )
-    if report.thresholds_source == "none":
+    if first.thresholds_source == "none":
         err_console.print("[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score")
-    target = report.split
-    doc = report.to_json()
-    for flag in report.flags:
+    for flag in dict.fromkeys(f for r in reports for f in r.flags):
         err_console.print(f"[bold yellow]warning:[/] {flag}")
-    if record:
-        team, run_name = _team_and_run(name, report.predictions.meta, predictions)
-        run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
-        ResultsStore(store or paths.store_path()).record(
-            RunRecord(
-                run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
-                submission=report.predictions.meta.get("submission", team), team=team, run_name=run_name,
-                fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
-                thresholds_source=report.thresholds_source,
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                provenance={
-                    **environment(), "predictions": str(predictions.resolve()), "flags": list(report.flags),
-                    "predictions_sha256": hashlib.sha256(predictions.read_bytes()).hexdigest(),
-                    "decisions_from": str(report.decisions_from) if report.decisions_from else None,
-                    "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                },
-            )
+
+
+def _record(report: ScoreReport, name: str | None, store: Path | None) -> str:
+    target = report.split
+    team, run_name = _team_and_run(name, report.predictions.meta, report.predictions.path)
+    run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
+    path = report.predictions.path
+    assert path is not None
+    ResultsStore(store or paths.store_path()).record(
+        RunRecord(
+            run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
+            submission=report.predictions.meta.get("submission", team), team=team, run_name=run_name,
+            fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
+            thresholds_source=report.thresholds_source,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            provenance={
+                **environment(), "predictions": str(path.resolve()), "flags": list(report.flags),
+                "predictions_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "decisions_from": str(report.decisions_from) if report.decisions_from else None,
+                "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            },
         )
-        doc["run_id"] = run_id
-    if as_json:
-        console.print_json(json.dumps(doc))
-        return
-    marks = {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}
-    table = Table(
-        "key", "value",
-        title=f"{target.dataset} {target.fold} {target.split} ({len(target)} items){marks.get(report.thresholds_source, '')}",
     )
+    return run_id
+
+
+_MARKS = {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}
+
+
+def _print_scores(report: ScoreReport) -> None:
+    target = report.split
+    title = f"{target.dataset} {target.fold} {target.split} ({len(target)} items){_MARKS.get(report.thresholds_source, '')}"
+    table = Table("key", "value", title=title)
     for key, value in report.scores.values.items():
         table.add_row(key, f"{value:.6f}")
     console.print(table)
-    _print_tags(report, all_tags=per_tag)
-    if record:
-        console.print(f"recorded as {doc['run_id']}")
+
+
+def _print_folds(folds: FoldsReport) -> None:
+    first = folds.reports[0]
+    keys = list(first.scores.values)
+    table = Table(
+        "key", *(r.split.fold for r in folds.reports), "mean ± std", "pooled",
+        title=f"{first.split.dataset} {first.split.split}, {len(folds.reports)} folds{_MARKS.get(first.thresholds_source, '')}",
+    )
+    for key in keys:
+        mean, std = folds.summary.mean.get(key), folds.summary.std.get(key)
+        table.add_row(
+            key,
+            *(f"{r.scores.values[key]:.4f}" if key in r.scores.values else "—" for r in folds.reports),
+            "—" if mean is None else f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}",
+            f"{folds.pooled[key]:.4f}" if folds.pooled and key in folds.pooled else "—",
+        )
+    console.print(table)
+    console.print(f"[dim]{folds.pooled_note}; std over folds with ddof=1[/]")
 
 
 def _print_tags(report: ScoreReport, all_tags: bool) -> None:
@@ -116,7 +166,7 @@ def _print_tags(report: ScoreReport, all_tags: bool) -> None:
         console.print(f"[yellow]no positives, left out:[/] {', '.join(map(short, report.tag_table.no_positive_tags))}")
 
 
-def _team_and_run(name: str | None, meta: dict[str, object], path: Path) -> tuple[str, str]:
+def _team_and_run(name: str | None, meta: dict[str, object], path: Path | None) -> tuple[str, str]:
     if name:
         team, sep, run_name = name.partition("/")
         if not sep or not team or not run_name:
@@ -124,4 +174,4 @@ def _team_and_run(name: str | None, meta: dict[str, object], path: Path) -> tupl
         return team, run_name
     if meta.get("submission"):
         return "harness", f"{meta['submission']}:{meta.get('run_id', path.stem)}"
-    return "anonymous", path.stem
+    return "anonymous", path.stem if path is not None else "predictions"

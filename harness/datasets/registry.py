@@ -64,6 +64,13 @@ class DatasetSpec:
             return self.folds[int(text)]
         raise UnknownNameError(f"fold of {self.name}", text, self.folds)
 
+    @property
+    def default_folds(self) -> tuple[str, ...]:
+        """The main fold set (``--fold all``): the folds named like the first one, e.g. ``fold-0``..``fold-9``
+        without the ``random-*`` variants."""
+        prefix = self.folds[0].rstrip("0123456789")
+        return tuple(f for f in self.folds if f.rstrip("0123456789") == prefix)
+
     def short_tag(self, tag: str) -> str:
         """The name shown to people: ``mood/theme---happy`` -> ``happy``."""
         return tag.rsplit("---", 1)[-1]
