@@ -12,7 +12,7 @@ it). Without any of them the decision keys are left out, with a warning.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,17 @@ class ScoreReport:
     warnings: tuple[str, ...] = ()  # about the file itself, e.g. scores outside [0, 1]
     tag_table: PerTagTable | None = None
     decisions: np.ndarray | None = None
+    intervals: dict[str, Any] = field(default_factory=dict)  # key -> Interval, with --bootstrap
+    bootstrap: dict[str, Any] = field(default_factory=dict)  # n, seed, confidence
+
+    def with_bootstrap(self, n: int, seed: int = 0, confidence: float = 0.95) -> ScoreReport:
+        """Percentile intervals over items resampled with replacement, for every official key scored."""
+        from harness.metrics.bootstrap import bootstrap_intervals
+
+        intervals = bootstrap_intervals(
+            self.split.labels, self.predictions.scores, self.decisions, n=n, seed=seed, confidence=confidence
+        )
+        return replace(self, intervals=intervals, bootstrap={"n": n, "seed": seed, "confidence": confidence})
 
     def top_bottom(self, k: int = 5) -> tuple[tuple[TagRow, ...], tuple[TagRow, ...]]:
         """The ``k`` best and worst tags by PR-AUC (table 3 of the 6-layer VGG paper)."""
@@ -69,6 +80,8 @@ class ScoreReport:
             "warnings": [*self.warnings, *self.scores.warnings],
             "per_tag": self.per_tag,
             "top_tags": [row.tag for row in top], "bottom_tags": [row.tag for row in bottom],
+            **({"intervals": {k: v.as_dict() for k, v in self.intervals.items()}, "bootstrap": self.bootstrap}
+               if self.intervals else {}),
         }
 
 
@@ -206,3 +219,35 @@ def score_folds(
 def _decisions_of(report: ScoreReport) -> np.ndarray:
     assert report.decisions is not None
     return report.decisions
+
+
+def compare_files(
+    path_a: Path,
+    path_b: Path,
+    dataset: str | None = None,
+    fold: str | None = None,
+    split: str | None = None,
+    root: Path | None = None,
+    key: str | None = None,
+    n: int = 1000,
+    seed: int = 0,
+) -> tuple[Any, ScoreReport, ScoreReport]:
+    """A paired bootstrap test of A against B on the same items: (Comparison, report A, report B).
+
+    The key defaults to the dataset's primary metric; decision keys use each file's own decisions
+    (from its run's validation file, as ``score`` finds them).
+    """
+    from harness.metrics.bootstrap import paired_bootstrap
+
+    a = score_file(path_a, dataset, fold, split, root)
+    b = score_file(path_b, dataset or a.split.dataset, fold or a.split.fold, split or a.split.split, root)
+    if a.split.fingerprint != b.split.fingerprint:
+        raise BadInputError(f"{path_a} and {path_b} are for different splits; compare predictions of the same items")
+    from harness.datasets import load_spec
+
+    key = key or load_spec(a.split.dataset).primary_metric
+    comparison = paired_bootstrap(
+        a.split.labels, a.predictions.scores, b.predictions.scores, key=key, n=n, seed=seed,
+        decisions_a=a.decisions, decisions_b=b.decisions,
+    )
+    return comparison, a, b

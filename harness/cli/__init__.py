@@ -14,7 +14,7 @@ os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 import typer  # noqa: E402
 
-from harness.cli import datasets, features, leaderboard, run, runs, score, submissions
+from harness.cli import compare, datasets, features, leaderboard, run, runs, score, submissions
 
 app = typer.Typer(
     name="harness",
@@ -28,6 +28,7 @@ app.add_typer(features.app, name="features")
 app.add_typer(submissions.app, name="submissions")
 app.command("run")(run.run_command)
 app.command("score")(score.score_command)
+app.command("compare")(compare.compare_command)
 app.add_typer(runs.app, name="runs")
 app.add_typer(leaderboard.app, name="leaderboard")
 

@@ -44,6 +44,10 @@ def score_command(
     record: Annotated[bool, typer.Option("--record", help="Record the scores in the results store.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     per_tag: Annotated[bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")] = False,
+    bootstrap: Annotated[
+        int | None, typer.Option("--bootstrap", min=1, help="Replicates for 95% percentile intervals over items (e.g. 1000).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling.")] = 0,
     root: RootOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -60,6 +64,10 @@ def score_command(
     else:
         folds_report = None
         reports = [score_file(predictions[0], dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)]
+        if bootstrap:
+            reports = [reports[0].with_bootstrap(bootstrap, seed)]
+    if bootstrap and folds_report is not None:
+        raise BadInputError("--bootstrap applies to one prediction file; score folds one at a time for intervals")
     _warn(reports)
     run_ids = [_record(r, name, store) for r in reports] if record else []
     if as_json:
@@ -110,6 +118,8 @@ def _record(report: ScoreReport, name: str | None, store: Path | None) -> str:
                 "predictions_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                 "decisions_from": str(report.decisions_from) if report.decisions_from else None,
                 "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                **({"intervals": {k: v.as_dict() for k, v in report.intervals.items()}, "bootstrap": report.bootstrap}
+                   if report.intervals else {}),
             },
         )
     )
@@ -122,10 +132,15 @@ _MARKS = {"test": " [thresholds fitted on test]", "given": " [given decisions]",
 def _print_scores(report: ScoreReport) -> None:
     target = report.split
     title = f"{target.dataset} {target.fold} {target.split} ({len(target)} items){_MARKS.get(report.thresholds_source, '')}"
-    table = Table("key", "value", title=title)
+    columns = ("key", "value", f"{round(100 * report.bootstrap['confidence'])}% interval") if report.intervals else ("key", "value")
+    table = Table(*columns, title=title)
     for key, value in report.scores.values.items():
-        table.add_row(key, f"{value:.6f}")
+        interval = report.intervals.get(key)
+        cells = [f"[{interval.low:.4f}, {interval.high:.4f}]" if interval else "—"] if report.intervals else []
+        table.add_row(key, f"{value:.6f}", *cells)
     console.print(table)
+    if report.intervals:
+        console.print(f"[dim]bootstrap: {report.bootstrap['n']} replicates over items, seed {report.bootstrap['seed']}[/]")
 
 
 def _print_folds(folds: FoldsReport) -> None:

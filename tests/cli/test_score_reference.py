@@ -68,3 +68,15 @@ def test_thresholds_on_test_reproduce_the_2019_baseline_and_are_marked(isolated_
         "--root", str(REFERENCE / "mtg-jamendo"), "--thresholds-on-test",
     ])
     assert "thresholds fitted on the test labels" in table.output
+
+
+def test_the_2019_winner_beats_run1_significantly() -> None:
+    cp_jku = REFERENCE / "mediaeval2019" / "submissions" / "CP-JKU" / "3_avg_ensemble" / "predictions.npy"
+    result = CliRunner().invoke(app, [
+        "compare", str(cp_jku), str(RUN1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
+        "--root", str(REFERENCE / "mtg-jamendo"), "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert round(doc["value_a"], 6) == 0.154609 and round(doc["value_b"], 6) == 0.125564
+    assert doc["low"] > 0 and doc["p_value"] < 0.01

@@ -1,0 +1,44 @@
+"""``harness compare``: a paired bootstrap test of two prediction files on the same items."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from harness.cli._common import RootOption, console, handle_errors
+
+
+@handle_errors
+def compare_command(
+    predictions_a: Annotated[Path, typer.Argument(help="Prediction file A (.npz or .npy).")],
+    predictions_b: Annotated[Path, typer.Argument(help="Prediction file B, for the same split.")],
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset (needed for bare .npy files).")] = None,
+    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="train, validation or test (default: the file's, else test).")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Metric to compare (default: the dataset's primary metric).")] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Paired bootstrap replicates.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the resampling.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Is A better than B? The difference of a metric, its 95% paired-bootstrap interval and p-value."""
+    from harness.scoring import compare_files
+
+    comparison, a, b = compare_files(predictions_a, predictions_b, dataset, fold, split, root, key, bootstrap, seed)
+    doc = {**comparison.as_dict(), "a": str(predictions_a), "b": str(predictions_b), "fingerprint": a.split.fingerprint}
+    if as_json:
+        console.print_json(json.dumps(doc))
+        return
+    table = Table("", "value", title=f"{comparison.key}: A vs B on {a.split.dataset} {a.split.fold} {a.split.split} ({len(a.split)} items)")
+    table.add_row("A", f"{comparison.value_a:.6f}")
+    table.add_row("B", f"{comparison.value_b:.6f}")
+    table.add_row("A - B", f"{comparison.difference:+.6f}")
+    table.add_row(f"{round(100 * comparison.confidence)}% interval", f"[{comparison.low:+.6f}, {comparison.high:+.6f}]")
+    table.add_row("p-value (two-sided)", f"{comparison.p_value:.4f}")
+    console.print(table)
+    verdict = "not significant at 0.05: a statistical tie" if comparison.p_value >= 0.05 else "significant at 0.05"
+    console.print(f"{verdict} ({comparison.n} paired replicates, seed {seed})")
