@@ -77,3 +77,19 @@ def test_compare_refuses_different_splits(moods: tuple[Path, np.ndarray]) -> Non
     validation = _save(tmp / "va.npy", np.random.default_rng(3).random((40, 4)))
     result = runner.invoke(app, ["compare", test, validation, "--dataset", "moods"])
     assert result.exit_code == 2 and "40" in result.output and "Traceback" not in result.output
+
+
+def test_score_and_compare_never_import_torch(moods: tuple[Path, np.ndarray]) -> None:
+    import subprocess
+    import sys
+
+    tmp, labels = moods
+    preds = _save(tmp / "p.npy", np.random.default_rng(4).random(labels.shape))
+    code = (
+        "import sys; from typer.testing import CliRunner; from harness.cli import app; r = CliRunner(); "
+        f"a = r.invoke(app, ['score', {preds!r}, '--dataset', 'moods', '--bootstrap', '20']); "
+        f"b = r.invoke(app, ['compare', {preds!r}, {preds!r}, '--dataset', 'moods', '--bootstrap', '20']); "
+        "print(a.exit_code, b.exit_code, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "0", "False"]
