@@ -53,12 +53,12 @@ def library_versions() -> dict[str, str]:
 
 def device_description(device: torch.device | None) -> str:
     """The device in words; ``None`` (scoring, which runs no model) describes the CPU without importing torch."""
-    if device is not None and device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
     if device is None:
         return f"cpu: {platform.processor() or platform.machine()}"
     import torch
 
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
     return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 

@@ -94,3 +94,12 @@ def test_cuda_run(tiny_toy: Path, isolated_paths: Path) -> None:
     env = json.loads((run_dir / "env.json").read_text())
     assert env["device"].startswith("cuda") and env["precision"] == "bf16"
     assert (run_dir / "done").is_file()
+
+
+def test_device_descriptions() -> None:
+    from harness.protocol.provenance import device_description
+
+    assert device_description(None).startswith("cpu")
+    assert "threads" in device_description(torch.device("cpu"))
+    if torch.cuda.is_available():
+        assert device_description(torch.device("cuda")).startswith("cuda: ")
