@@ -41,7 +41,10 @@ def score_command(
         ),
     ] = False,
     name: Annotated[str | None, typer.Option("--name", help="TEAM/RUN to record the scores under.")] = None,
-    record: Annotated[bool, typer.Option("--record", help="Record the scores in the results store.")] = False,
+    record: Annotated[bool, typer.Option("--record", help="Record the scores (and predictions) in the results store.")] = False,
+    external_data: Annotated[
+        bool, typer.Option("--external-data", help="With --record: the run was trained with data beyond the training split.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     per_tag: Annotated[bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")] = False,
     bootstrap: Annotated[
@@ -69,7 +72,7 @@ def score_command(
     if bootstrap and folds_report is not None:
         raise BadInputError("--bootstrap applies to one prediction file; score folds one at a time for intervals")
     _warn(reports)
-    run_ids = [_record(r, name, store) for r in reports] if record else []
+    run_ids = [_record(r, name, store, external_data) for r in reports] if record else []
     if as_json:
         doc = folds_report.to_json() if folds_report is not None else reports[0].to_json()
         if run_ids:
@@ -100,7 +103,7 @@ def _warn(reports: list[ScoreReport]) -> None:
         err_console.print(f"[bold yellow]warning:[/] {flag}")
 
 
-def _record(report: ScoreReport, name: str | None, store: Path | None) -> str:
+def _record(report: ScoreReport, name: str | None, store: Path | None, external_data: bool = False) -> str:
     target = report.split
     team, run_name = _team_and_run(name, report.predictions.meta, report.predictions.path)
     run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
@@ -121,7 +124,10 @@ def _record(report: ScoreReport, name: str | None, store: Path | None) -> str:
                 **({"intervals": {k: v.as_dict() for k, v in report.intervals.items()}, "bootstrap": report.bootstrap}
                    if report.intervals else {}),
             },
-        )
+            external_data=external_data,
+        ),
+        predictions=report.predictions.scores,
+        split=target,
     )
     return run_id
 

@@ -275,7 +275,9 @@ def _run_one(
             fingerprint=test.fingerprint, scores=scored.values, tag_scores=per_tag, seed=config.seed,
             thresholds_source="validation", external_data=submission.spec.external_data,
             provenance=provenance, config=config.as_dict(), run_dir=str(rundir.path.resolve()),
-        )
+        ),
+        predictions=predictions["test"],
+        split=test,
     )
     rundir.mark_done()
     return RunResult(rundir.run_id, rundir.path, scored.values, validation.values, state["best_epoch"], duration, resumed)

@@ -8,6 +8,10 @@ The leaderboard reads only this store. Layout (schema version 1):
 ``scores``      run_id, position, metric, value  overall metrics (the ten official keys and more)
 ``tag_scores``  run_id, position, tag, metric,   per-tag metrics
                 value
+``predictions`` run_id, scores (.npy bytes)       the run's scores on its split, when recorded
+``splits``      fingerprint, item ids, tags,     the labels a fingerprint stands for, so the
+                labels (.npy bytes)              leaderboard can run paired tests and draw
+                                                 curves from the store alone
 
 ``scores`` and ``tag_scores`` reference ``runs`` with ``ON DELETE CASCADE``; ``position`` keeps the
 order the metrics and tags were given in (tag order is part of the contract). The file uses WAL
@@ -21,6 +25,7 @@ a ranking silently sorts anywhere.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import numbers
@@ -31,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
 
@@ -76,6 +83,20 @@ CREATE TABLE tag_scores (
     metric   TEXT NOT NULL,
     value    REAL NOT NULL,
     PRIMARY KEY (run_id, tag, metric)
+);
+"""
+
+# Added tables: created when missing, so stores written before them keep working.
+_EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS predictions (
+    run_id TEXT PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
+    scores BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS splits (
+    fingerprint TEXT PRIMARY KEY,
+    item_ids    TEXT NOT NULL,
+    tags        TEXT NOT NULL,
+    labels      BLOB NOT NULL
 );
 """
 
@@ -168,8 +189,13 @@ class ResultsStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(self, record: RunRecord) -> None:
-        """Insert ``record``, replacing any run with the same ``run_id``; one transaction."""
+    def record(self, record: RunRecord, predictions: Any = None, split: Any = None) -> None:
+        """Insert ``record``, replacing any run with the same ``run_id``; one transaction.
+
+        ``predictions`` (items x tags scores) and ``split`` (the ``SplitData`` scored against, whose
+        fingerprint must be the record's) are kept too when given: the leaderboard's paired tests
+        and precision-recall curves need them.
+        """
         if not isinstance(record, RunRecord):
             raise BadInputError(f"expected a RunRecord, got {type(record).__name__}")
         where = f"run {record.run_id!r}"
@@ -185,11 +211,15 @@ class ResultsStore:
             json.dumps(record.provenance, default=_json_default),
             json.dumps(record.config, default=_json_default), record.run_dir,
         )
+        blobs = _prediction_blobs(record, predictions, split)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect(write=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._ensure_schema(conn)
+                if blobs is not None:
+                    conn.execute("INSERT OR IGNORE INTO splits (fingerprint, item_ids, tags, labels) "
+                                 "VALUES (?, ?, ?, ?)", blobs[1])
                 conn.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
                 conn.execute(
                     "INSERT INTO runs (run_id, dataset, fold, split, submission, team, run_name, "
@@ -205,6 +235,9 @@ class ResultsStore:
                     [(record.run_id, i, tag, metric, value)
                      for i, (tag, metrics) in enumerate(tag_scores.items())
                      for metric, value in metrics.items()])
+                if blobs is not None:
+                    conn.execute("INSERT INTO predictions (run_id, scores) VALUES (?, ?)",
+                                 (record.run_id, blobs[0]))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -236,7 +269,30 @@ class ResultsStore:
                         (KNOWN_IDS_SHOWN,))]
         raise UnknownNameError("run", run_id, known)
 
+    def predictions(self, run_id: str) -> Any:
+        """The run's recorded scores (float32 items x tags), or None when none were recorded."""
+        row = self._fetch_one("SELECT scores FROM predictions WHERE run_id = ?", (run_id,))
+        return None if row is None else _from_npy(row[0])
+
+    def split_labels(self, fingerprint: str) -> tuple[tuple[str, ...], tuple[str, ...], Any] | None:
+        """(item ids, tags, bool labels) of the split with this fingerprint, when recorded."""
+        row = self._fetch_one("SELECT item_ids, tags, labels FROM splits WHERE fingerprint = ?", (fingerprint,))
+        if row is None:
+            return None
+        return tuple(json.loads(row[0])), tuple(json.loads(row[1])), _from_npy(row[2])
+
     # -- internals -------------------------------------------------------------------------
+
+    def _fetch_one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if not self.path.exists():
+            return None
+        with self._connect(write=False) as conn:
+            if not self._check_schema(conn):
+                return None
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"predictions", "splits"} <= tables:
+                return None
+            return conn.execute(sql, params).fetchone()
 
     def _select(self, where: str, params: list[Any]) -> list[RunRecord]:
         if not self.path.exists():
@@ -325,6 +381,7 @@ class ResultsStore:
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         if self._check_schema(conn):
+            self._ensure_extra_tables(conn)
             return
         for statement in _SCHEMA.split(";"):
             if statement.strip():
@@ -334,6 +391,13 @@ class ResultsStore:
         conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
                          [("schema_version", str(SCHEMA_VERSION)),
                           ("created_by", f"harness {__version__}")])
+        self._ensure_extra_tables(conn)
+
+    @staticmethod
+    def _ensure_extra_tables(conn: sqlite3.Connection) -> None:
+        for statement in _EXTRA_SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
 
     def _format_error(self, problem: str) -> FormatError:
         return FormatError(f"{self.path} {problem}; move it aside or pass another --store")
@@ -401,3 +465,29 @@ def _created_utc(created: str, where: str) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _to_npy(array: Any) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _from_npy(blob: bytes) -> Any:
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def _prediction_blobs(record: RunRecord, predictions: Any, split: Any) -> tuple[bytes, tuple[Any, ...]] | None:
+    """(scores blob, splits row) for :meth:`ResultsStore.record`, checked against each other."""
+    if predictions is None and split is None:
+        return None
+    if predictions is None or split is None:
+        raise BadInputError(f"run {record.run_id!r}: give both the predictions and the split they were scored on")
+    scores = np.asarray(predictions, dtype=np.float32)
+    if split.fingerprint != record.fingerprint:
+        raise BadInputError(f"run {record.run_id!r}: the split's fingerprint differs from the record's")
+    if scores.shape != split.labels.shape:
+        raise BadInputError(f"run {record.run_id!r}: predictions {scores.shape} do not match the split {split.labels.shape}")
+    row = (split.fingerprint, json.dumps(list(split.item_ids)), json.dumps(list(split.tags)),
+           _to_npy(np.asarray(split.labels, dtype=bool)))
+    return _to_npy(scores), row
