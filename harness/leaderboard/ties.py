@@ -1,0 +1,48 @@
+"""Statistical ties on a board: rank bands from paired bootstrap tests of neighbouring runs.
+
+Runs are taken in rank order. Each run is tested against the run ranked just above it with a
+paired bootstrap over the items of their common split (``harness.metrics.bootstrap``): when the
+difference of the primary metric is not significant (two-sided p >= ``ALPHA``) the run joins the
+band of the run above, else it starts a new band numbered by its own rank. The predictions and
+labels come from the results store alone; a pair without them, or scored on different splits,
+always starts a new band.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ALPHA = 0.05
+REPLICATES = 1000
+SEED = 0
+
+
+def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLICATES, seed: int = SEED) -> dict[str, int]:
+    """run_id -> band number (the rank of the band's first run) for ``runs`` in rank order."""
+    from harness.metrics.bootstrap import paired_bootstrap
+
+    bands: dict[str, int] = {}
+    labels_by_fingerprint: dict[str, Any] = {}
+    previous: tuple[Any, Any] | None = None  # (run, predictions)
+    for rank, run in enumerate(runs, start=1):
+        predictions = store.predictions(run.run_id)
+        band = rank
+        if previous is not None and predictions is not None and previous[1] is not None:
+            above, above_predictions = previous
+            if above.fingerprint == run.fingerprint:
+                if run.fingerprint not in labels_by_fingerprint:
+                    found = store.split_labels(run.fingerprint)
+                    labels_by_fingerprint[run.fingerprint] = None if found is None else found[2]
+                labels = labels_by_fingerprint[run.fingerprint]
+                if labels is not None and not _decision_key(board.primary):
+                    test = paired_bootstrap(labels, above_predictions, predictions, key=board.primary, n=replicates, seed=seed)
+                    if test.p_value >= ALPHA:
+                        band = bands[above.run_id]
+        bands[run.run_id] = band
+        previous = (run, predictions)
+    return bands
+
+
+def _decision_key(key: str) -> bool:
+    """Decision keys need each run's decisions, which the store does not keep: no ties for them."""
+    return key.split("-")[0] in ("precision", "recall", "F", "F1")

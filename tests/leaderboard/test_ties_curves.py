@@ -1,0 +1,58 @@
+"""Rank bands from paired tests, and precision-recall curves, computed from the store alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from harness.datasets.splits import SplitData
+from harness.leaderboard.boards import Board, Column
+from harness.leaderboard.curves import pr_curve
+from harness.leaderboard.ties import rank_bands
+from harness.results.store import ResultsStore, RunRecord
+
+BOARD = Board(name="b", title="B", dataset="d", fold="f", split="test", primary="PR-AUC-macro",
+              columns=(Column(key="PR-AUC-macro", label="PR-AUC"),), description="d")
+
+
+def _setup(tmp_path: Path) -> tuple[ResultsStore, list[RunRecord]]:
+    rng = np.random.default_rng(0)
+    labels = rng.random((300, 5)) < 0.3
+    split = SplitData("d", "f", "test", tuple(f"i{i}" for i in range(300)), tuple("abcde"), labels)
+    good = np.clip(labels + rng.normal(0, 0.5, labels.shape), 0, 1)
+    twin = np.clip(good + rng.normal(0, 0.01, labels.shape), 0, 1)  # indistinguishable from good
+    noise = rng.random(labels.shape)
+    store = ResultsStore(tmp_path / "s.sqlite")
+    runs = []
+    for run_id, scores in (("good", good), ("twin", twin), ("noise", noise)):
+        record = RunRecord(run_id=run_id, dataset="d", fold="f", split="test", submission=run_id, team="t",
+                           run_name=run_id, fingerprint=split.fingerprint,
+                           scores={"PR-AUC-macro": float(average_precision_score(labels, scores, average="macro"))})
+        store.record(record, predictions=scores, split=split)
+        runs.append(record)
+    runs.append(RunRecord(run_id="bare", dataset="d", fold="f", split="test", submission="bare", team="t",
+                          run_name="bare", fingerprint=split.fingerprint, scores={"PR-AUC-macro": 0.01}))
+    store.record(runs[-1])
+    return store, sorted(runs, key=lambda r: -r.scores["PR-AUC-macro"])
+
+
+def test_twins_share_a_band_and_a_clear_gap_does_not(tmp_path: Path) -> None:
+    store, runs = _setup(tmp_path)
+    order = [r.run_id for r in runs]
+    bands = rank_bands(store, BOARD, runs, replicates=300)
+    assert set(order[:2]) == {"good", "twin"}
+    assert bands[order[0]] == 1 and bands[order[1]] == 1  # not significantly different
+    assert bands["noise"] == 3  # significantly worse than the run above
+    assert bands["bare"] == 4  # no predictions in the store: its own band
+
+
+def test_pr_curve(tmp_path: Path) -> None:
+    store, runs = _setup(tmp_path)
+    good = next(r for r in runs if r.run_id == "good")
+    points = pr_curve(store, good, max_points=50)
+    assert points is not None and 2 <= len(points) <= 50
+    assert all(0 <= r <= 1 and 0 <= p <= 1 for r, p in points)
+    assert points[0][0] == 1.0 and points[-1] == (0.0, 1.0)  # scikit-learn's curve order: recall falls to 0
+    assert pr_curve(store, next(r for r in runs if r.run_id == "bare")) is None
