@@ -251,3 +251,49 @@ def compare_files(
         decisions_a=a.decisions, decisions_b=b.decisions,
     )
     return comparison, a, b
+
+
+def record_report(
+    report: ScoreReport,
+    store_path: Path,
+    team: str,
+    run_name: str,
+    external_data: bool = False,
+    thresholds_source: str | None = None,
+) -> str:
+    """Record a scored file in the results store (scores, per-tag scores, predictions, labels, provenance).
+
+    ``thresholds_source`` overrides the report's, e.g. ``"test"`` for published decisions known to
+    have been thresholded on the test labels. Returns the run id ``TEAM/RUN@dataset/fold/split``.
+    """
+    import hashlib
+    from datetime import datetime, timezone
+
+    from harness.protocol.provenance import environment
+    from harness.results.store import ResultsStore, RunRecord
+
+    target = report.split
+    path = report.predictions.path
+    assert path is not None
+    run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    provenance = {
+        **environment(), "predictions": str(path.resolve()), "flags": list(report.flags),
+        "predictions_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "decisions_from": str(report.decisions_from) if report.decisions_from else None, "scored_at": now,
+    }
+    if report.intervals:
+        provenance["intervals"] = {k: v.as_dict() for k, v in report.intervals.items()}
+        provenance["bootstrap"] = report.bootstrap
+    ResultsStore(store_path).record(
+        RunRecord(
+            run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
+            submission=str(report.predictions.meta.get("submission", team)), team=team, run_name=run_name,
+            fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
+            thresholds_source=thresholds_source or report.thresholds_source, created=now,
+            provenance=provenance, external_data=external_data,
+        ),
+        predictions=report.predictions.scores,
+        split=target,
+    )
+    return run_id

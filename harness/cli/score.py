@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,8 +12,6 @@ from rich.table import Table
 from harness import paths
 from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors
 from harness.errors import BadInputError
-from harness.protocol.provenance import environment
-from harness.results.store import ResultsStore, RunRecord
 
 if TYPE_CHECKING:
     from harness.scoring import FoldsReport, ScoreReport
@@ -104,32 +100,10 @@ def _warn(reports: list[ScoreReport]) -> None:
 
 
 def _record(report: ScoreReport, name: str | None, store: Path | None, external_data: bool = False) -> str:
-    target = report.split
+    from harness.scoring import record_report
+
     team, run_name = _team_and_run(name, report.predictions.meta, report.predictions.path)
-    run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
-    path = report.predictions.path
-    assert path is not None
-    ResultsStore(store or paths.store_path()).record(
-        RunRecord(
-            run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
-            submission=report.predictions.meta.get("submission", team), team=team, run_name=run_name,
-            fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
-            thresholds_source=report.thresholds_source,
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            provenance={
-                **environment(), "predictions": str(path.resolve()), "flags": list(report.flags),
-                "predictions_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                "decisions_from": str(report.decisions_from) if report.decisions_from else None,
-                "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                **({"intervals": {k: v.as_dict() for k, v in report.intervals.items()}, "bootstrap": report.bootstrap}
-                   if report.intervals else {}),
-            },
-            external_data=external_data,
-        ),
-        predictions=report.predictions.scores,
-        split=target,
-    )
-    return run_id
+    return record_report(report, store or paths.store_path(), team, run_name, external_data=external_data)
 
 
 _MARKS = {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}
