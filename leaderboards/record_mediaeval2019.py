@@ -1,0 +1,73 @@
+"""Record the 29 runs of the MediaEval 2019 Emotion and Theme task in the results store.
+
+    python leaderboards/record_mediaeval2019.py [--submissions DIR] [--root MTG_ROOT] [--store FILE]
+    harness leaderboard build
+
+``--submissions`` is the task's ``submissions/`` folder (team folders holding
+``<run>/predictions.npy``, ``<run>/<x>_predictions.npy`` or ``<run>_predictions.npy`` /
+``<run>-predictions.npy``, with the decisions beside them, and ``externaldata.json``);
+``--root`` is an MTG-Jamendo root with the official split files (``harness datasets fetch
+mtg-jamendo-moodtheme --root DIR``). Both default to the licensed copies in ``../shared/reference``
+next to this checkout. Team and run names come from the folder and file names; the published
+decisions were thresholded on the test labels, so every run is recorded with that mark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+def find_runs(submissions: Path) -> list[tuple[str, str, Path, Path | None]]:
+    """(team, run, predictions file, decisions file or None) for every run, sorted by team and run."""
+    runs = []
+    for predictions in sorted(submissions.rglob("*predictions.npy")):
+        team_dir = predictions.relative_to(submissions).parts[0]
+        if predictions.parent != submissions / team_dir:
+            run = predictions.parent.name
+        else:
+            run = predictions.name.removesuffix("predictions.npy").rstrip("_-")
+        decisions = predictions.with_name(predictions.name.replace("predictions", "decisions"))
+        runs.append((team_dir, run or "run", predictions, decisions if decisions.is_file() else None))
+    return runs
+
+
+def record_all(submissions: Path, root: Path, store: Path) -> list[str]:
+    from harness.scoring import record_report, score_file
+
+    external = json.loads((submissions / "externaldata.json").read_text()) if (submissions / "externaldata.json").is_file() else {}
+    run_ids = []
+    for team, run, predictions, decisions in find_runs(submissions):
+        report = score_file(predictions, "mtg-jamendo-moodtheme", "split-0", "test", root, decisions=decisions)
+        source = "test" if decisions is not None else None
+        run_ids.append(record_report(report, store, team, run, external_data=team in external, thresholds_source=source))
+    return run_ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--submissions", type=Path, default=REFERENCE / "mediaeval2019" / "submissions")
+    parser.add_argument("--root", type=Path, default=REFERENCE / "mtg-jamendo")
+    parser.add_argument("--store", type=Path, default=None, help="results store (default: $HARNESS_STORE or runs/results.sqlite)")
+    args = parser.parse_args(argv)
+    from harness import paths
+    from harness.errors import HarnessError
+
+    if not args.submissions.is_dir():
+        print(f"error: {args.submissions}: no MediaEval 2019 submissions folder; pass --submissions DIR", file=sys.stderr)
+        return 2
+    try:
+        run_ids = record_all(args.submissions, args.root, args.store or paths.store_path())
+    except HarnessError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    print(f"recorded {len(run_ids)} runs; now run `harness leaderboard build`")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
