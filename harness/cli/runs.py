@@ -26,10 +26,15 @@ def list_command(
     if not records:
         console.print("no runs recorded yet; make one with `harness run submissions/vgg6`")
         return
-    table = Table("run id", "dataset", "fold", "split", "submission", "team/run", "PR-AUC-macro", "ROC-AUC-macro", "created")
+    table = Table(title=f"{len(records)} recorded runs, newest first")
+    table.add_column("run id", overflow="fold", min_width=24)
+    table.add_column("board", overflow="fold")
+    table.add_column("team / run", overflow="fold")
+    table.add_column("PR-AUC-macro", justify="right", no_wrap=True)
+    table.add_column("ROC-AUC-macro", justify="right", no_wrap=True)
     for r in records:
         fmt = lambda key: f"{r.scores[key]:.4f}" if key in r.scores else "—"  # noqa: E731
-        table.add_row(r.run_id, r.dataset, r.fold, r.split, r.submission, f"{r.team}/{r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"), r.created)
+        table.add_row(r.run_id, f"{r.dataset} {r.fold} {r.split}", f"{r.team} / {r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"))
     console.print(table)
 
 
