@@ -30,8 +30,8 @@ def list_command(
     table.add_column("run id", overflow="fold", min_width=24)
     table.add_column("board", overflow="fold")
     table.add_column("team / run", overflow="fold")
-    table.add_column("PR-AUC-macro", justify="right", no_wrap=True)
-    table.add_column("ROC-AUC-macro", justify="right", no_wrap=True)
+    table.add_column("PR-AUC\nmacro", justify="right", no_wrap=True)
+    table.add_column("ROC-AUC\nmacro", justify="right", no_wrap=True)
     for r in records:
         fmt = lambda key: f"{r.scores[key]:.4f}" if key in r.scores else "—"  # noqa: E731
         table.add_row(r.run_id, f"{r.dataset} {r.fold} {r.split}", f"{r.team} / {r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"))
