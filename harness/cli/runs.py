@@ -27,9 +27,9 @@ def list_command(
         console.print("no runs recorded yet; make one with `harness run submissions/vgg6`")
         return
     table = Table(title=f"{len(records)} recorded runs, newest first")
-    table.add_column("run id", overflow="fold", min_width=24)
-    table.add_column("board", overflow="fold")
-    table.add_column("team / run", overflow="fold")
+    table.add_column("run id", overflow="fold", max_width=24)
+    table.add_column("board", overflow="fold", max_width=16)
+    table.add_column("team / run", overflow="fold", max_width=16)
     table.add_column("PR-AUC\nmacro", justify="right", no_wrap=True)
     table.add_column("ROC-AUC\nmacro", justify="right", no_wrap=True)
     for r in records:
