@@ -29,12 +29,12 @@ def list_command(
     table = Table(title=f"{len(records)} recorded runs, newest first")
     table.add_column("run id", overflow="fold", max_width=24)
     table.add_column("board", overflow="fold", max_width=16)
-    table.add_column("team / run", overflow="fold", max_width=16)
+    table.add_column("submission\nteam / run", overflow="fold", max_width=18)
     table.add_column("PR-AUC\nmacro", justify="right", no_wrap=True)
     table.add_column("ROC-AUC\nmacro", justify="right", no_wrap=True)
     for r in records:
         fmt = lambda key: f"{r.scores[key]:.4f}" if key in r.scores else "—"  # noqa: E731
-        table.add_row(r.run_id, f"{r.dataset} {r.fold} {r.split}", f"{r.team} / {r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"))
+        table.add_row(r.run_id, f"{r.dataset} {r.fold} {r.split}", f"{r.submission}\n{r.team} / {r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"))
     console.print(table)
 
 

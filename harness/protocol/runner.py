@@ -32,6 +32,7 @@ from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, RunFailedError
 from harness.features.extract import prepare_features
 from harness.features.store import FeatureStore
+from harness.metrics.bootstrap import bootstrap_intervals
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_validation
 from harness.metrics.official import official_scores, per_tag_scores
 from harness.protocol.config import RunConfig
@@ -44,6 +45,9 @@ from harness.results.rundir import RunDirectory, find_resumable
 from harness.results.store import ResultsStore, RunRecord
 from harness.scoring import scorer_for
 from harness.submissions import Submission, load_submission
+
+
+BOOTSTRAP_REPLICATES = 1000  # 95% intervals of the test scores, over items, seeded by the run's seed
 
 
 def pick_device(requested: str) -> torch.device:
@@ -257,6 +261,12 @@ def _run_one(
         apply_thresholds(predictions["validation"], thresholds), tags=test.tags,
     )
     per_tag = per_tag_scores(test.labels, predictions["test"], decisions, tags=test.tags)
+    intervals = {
+        key: interval.as_dict()
+        for key, interval in bootstrap_intervals(
+            test.labels, predictions["test"], decisions, n=BOOTSTRAP_REPLICATES, seed=config.seed
+        ).items()
+    }
     duration = time.monotonic() - started
     scores_doc = {
         "dataset": config.dataset, "fold": config.fold, "split": "test", "fingerprint": test.fingerprint,
@@ -264,9 +274,14 @@ def _run_one(
         "scores": scored.values, "excluded_tags": list(scored.excluded_tags), "warnings": list(scored.warnings),
         "validation_scores": validation.values, "per_tag": per_tag, "best_epoch": state["best_epoch"],
         "epochs_run": state["epoch"], "flags": list(flags),
+        "intervals": intervals, "bootstrap": {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95},
     }
     atomic.write_json(rundir.scores_file, scores_doc)
-    provenance = {**env, "duration_s": round(duration, 3), "best_epoch": state["best_epoch"], "epochs_run": state["epoch"], "precision": config.precision}
+    provenance = {
+        **env, "duration_s": round(duration, 3), "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
+        "precision": config.precision, "intervals": intervals,
+        "bootstrap": {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95},
+    }
     atomic.write_json(rundir.env_file, provenance)
     ResultsStore(Path(request.store_path)).record(
         RunRecord(

@@ -36,6 +36,8 @@ def test_run_directory_is_complete_and_resumable(finished_run: Path) -> None:
     scores = json.loads((finished_run / "scores.json").read_text())
     assert set(OFFICIAL_KEYS) <= set(scores["scores"])
     assert scores["thresholds_source"] == "validation"
+    for key in ("PR-AUC-macro", "ROC-AUC-macro", "F-score-macro"):
+        assert scores["intervals"][key]["low"] <= scores["intervals"][key]["high"]
     env = json.loads((finished_run / "env.json").read_text())
     for key in ("git_commit", "git_dirty", "libraries", "device", "seed", "config_hash", "duration_s"):
         assert key in env
