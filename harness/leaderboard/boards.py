@@ -6,7 +6,7 @@ primary metric::
     name = "toy"                       # a slug; the page is <name>.html
     title = "Toy mood music (synthetic), split-0 test"
     dataset = "toy"
-    fold = "split-0"
+    fold = "split-0"                   # or, for a ten-fold board: folds = ["fold-0", ..., "fold-9"]
     split = "test"
     primary = "PR-AUC-macro"           # the key of one of the columns
     description = "..."                # optional
@@ -17,6 +17,9 @@ primary metric::
     higher_is_better = true            # optional, defaults to true
     decimals = 4                       # optional, 0..8, defaults to 4
     description = "..."                # optional, shown as a tooltip
+
+A board names either one ``fold`` or several ``folds`` (a k-fold board: each row is one
+(submission, team, run name) with one run per fold, shown as mean ± std over the folds present).
 
 Boards are validated on construction; :func:`load_board` turns any problem into a
 :class:`~harness.errors.FormatError` naming the file and the field.
@@ -33,7 +36,7 @@ from typing import Any
 from harness.errors import BadInputError, DataMissingError, FormatError
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-RESERVED_NAMES = frozenset({"index", "runs"})  # would collide with the site's own files
+RESERVED_NAMES = frozenset({"index", "runs", "groups"})  # would collide with the site's own files
 MAX_DECIMALS = 8
 
 
@@ -75,15 +78,19 @@ class Column:
 
 @dataclass(frozen=True)
 class Board:
-    """A leaderboard: the runs of one dataset, fold and split, ranked by ``primary``."""
+    """A leaderboard: the runs of one dataset, fold (or folds) and split, ranked by ``primary``.
+
+    Exactly one of ``fold`` (one fold) and ``folds`` (a k-fold board) is given.
+    """
 
     name: str
     title: str
     dataset: str
-    fold: str
     split: str
     primary: str
     columns: tuple[Column, ...]
+    fold: str = ""
+    folds: tuple[str, ...] = ()
     description: str = ""
     source: Path | None = field(default=None, compare=False)  # the toml file, when loaded
 
@@ -93,8 +100,24 @@ class Board:
                                 f"or '_' between them), got {self.name!r}")
         if self.name in RESERVED_NAMES:
             raise BadInputError(f"field 'name' may not be {self.name!r}: the site uses it")
-        for name in ("title", "dataset", "fold", "split", "primary"):
+        for name in ("title", "dataset", "split", "primary"):
             _check_text(name, getattr(self, name))
+        if not isinstance(self.fold, str):
+            raise BadInputError(f"field 'fold' must be a string, got {self.fold!r}")
+        folds = self.folds
+        if not isinstance(folds, (list, tuple)) or not all(
+                isinstance(f, str) and f.strip() for f in folds):
+            raise BadInputError(f"field 'folds' must be a list of fold names, got {folds!r}")
+        folds = tuple(folds)
+        repeated = sorted({f for f in folds if folds.count(f) > 1})
+        if repeated:
+            raise BadInputError(f"field 'folds' repeats {', '.join(repeated)}")
+        if folds and self.fold:
+            raise BadInputError("give either field 'fold' (one fold) or field 'folds' (a k-fold "
+                                f"board), not both; got fold {self.fold!r} and folds {list(folds)}")
+        if not folds:
+            _check_text("fold", self.fold)
+        object.__setattr__(self, "folds", folds)
         if not isinstance(self.description, str):
             raise BadInputError(f"field 'description' must be a string, got {self.description!r}")
         columns = tuple(self.columns) if isinstance(self.columns, (list, tuple)) else None
@@ -117,6 +140,20 @@ class Board:
         return next(c for c in self.columns if c.key == self.primary)
 
     @property
+    def is_k_fold(self) -> bool:
+        """True for a board over several folds (rows aggregate one run per fold)."""
+        return bool(self.folds)
+
+    @property
+    def fold_text(self) -> str:
+        """The fold, or the folds' range for a k-fold board (``fold-0 … fold-9``)."""
+        if not self.folds:
+            return self.fold
+        if len(self.folds) == 1:
+            return self.folds[0]
+        return f"{self.folds[0]} … {self.folds[-1]} ({len(self.folds)} folds)"
+
+    @property
     def page_name(self) -> str:
         """The board's file name in the built site."""
         return f"{self.name}.html"
@@ -136,7 +173,9 @@ def load_board(path: str | Path) -> Board:
     board_fields = {f.name for f in fields(Board)} - {"source"}
     column_fields = {f.name for f in fields(Column)}
     _check_keys(path, "", data, board_fields,
-                required=("name", "title", "dataset", "fold", "split", "primary", "columns"))
+                required=("name", "title", "dataset", "split", "primary", "columns"))
+    if "fold" not in data and "folds" not in data:
+        raise FormatError(f"{path}: missing field 'fold' (or 'folds' for a k-fold board)")
     raw_columns = data["columns"]
     if not isinstance(raw_columns, list) or not all(isinstance(c, dict) for c in raw_columns):
         raise FormatError(f"{path}: field 'columns' must be an array of tables ([[columns]])")

@@ -1,42 +1,60 @@
 """Render the static leaderboard site from the results store.
 
-The site is self-contained: plain HTML with one inline stylesheet and a small inline script for
-click-to-sort, no external URL anywhere, readable from ``file://``::
+The site is self-contained: plain HTML with one inline stylesheet, inline SVG charts and a small
+inline script (click-to-sort, filter box), no external URL anywhere, readable from ``file://``::
 
-    index.html              every board: title, dataset, fold and split, number of runs, leader
-    <board>.html            the board's runs ranked by its primary metric
-    runs/<slug>.html        one run: badges, scores, per-tag scores, provenance, config
+    index.html              every board: title, dataset (title, citation, licence), runs, leader
+    <board>.html            the board's rows ranked by its primary metric
+    runs/<slug>.html        one run: badges, scores with intervals, per-tag table and chart,
+                            precision-recall curve, provenance, config
+    groups/<slug>.html      on a k-fold board, one row's per-fold scores with mean ± std
+
+A one-fold board ranks runs; runs whose paired bootstrap test against the run above is not
+significant share a rank band (:func:`harness.leaderboard.ties.rank_bands`, when installed). A
+k-fold board (``folds = [...]``) ranks (submission, team, run name) groups by the mean of the
+primary metric over the folds present (:func:`harness.metrics.folds.aggregate_folds`).
 
 Pages are rendered with jinja2 from ``templates/`` beside this module with autoescaping on for
-every template, so team, run, submission and tag names always show as text. Values are
-formatted here, the templates only lay them out. Output is deterministic (no build time in it):
-building twice from the same store gives the same bytes. Every file is written atomically.
+every template, so team, run, submission and tag names always show as text (in SVG too). Values
+are formatted and charts laid out here, the templates only place them. Output is deterministic
+(no build time in it): building twice from the same store gives the same bytes. Every file is
+written atomically.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from harness import __version__, atomic
+from harness.errors import HarnessError
 from harness.leaderboard.boards import Board, Column
 from harness.results.store import ResultsStore, RunRecord
 
+if TYPE_CHECKING:  # the metrics import scikit-learn; the one-fold site does not need it
+    from harness.metrics.folds import FoldSummary
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RUNS_DIR = "runs"
+GROUPS_DIR = "groups"
 MAX_SLUG = 80
 # Per-tag metrics shown first and in this order when present; any others follow.
 TAG_METRIC_ORDER = ("ROC-AUC", "PR-AUC", "precision", "recall", "F-score")
 SCORE_DECIMALS = 4
 BADGE_TEST_THRESHOLDS = "thresholds fitted on test"
 BADGE_EXTERNAL_DATA = "external data"
+TIE_LEGEND = ("shared rank = not significantly different from the run above "
+              "(paired bootstrap, p ≥ 0.05)")
+CHART_METRIC = "PR-AUC"  # the per-tag metric of the bar chart
+CHART_LABEL_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,27 @@ class RankedRun:
 
     rank: int | None
     run: RunRecord
+
+
+@dataclass(frozen=True)
+class FoldGroup:
+    """One row of a k-fold board: a (submission, team, run name) with at most one run per fold."""
+
+    submission: str
+    team: str
+    run_name: str
+    runs: dict[str, RunRecord]  # fold -> run, in the board's fold order
+    summary: FoldSummary
+
+    @property
+    def key(self) -> str:
+        return f"{self.submission}\x1f{self.team}\x1f{self.run_name}"
+
+
+@dataclass(frozen=True)
+class RankedGroup:
+    rank: int | None
+    group: FoldGroup
 
 
 def rank_runs(board: Board, runs: Iterable[RunRecord]) -> list[RankedRun]:
@@ -66,6 +105,43 @@ def rank_runs(board: Board, runs: Iterable[RunRecord]) -> list[RankedRun]:
     return ranked + [RankedRun(None, r) for r in unscored]
 
 
+def group_fold_runs(board: Board, runs: Iterable[RunRecord]) -> list[FoldGroup]:
+    """The runs of a k-fold board as (submission, team, run name) groups, one run per fold.
+
+    Runs of folds the board does not list are left out; where a group has several runs of one
+    fold, the newest counts. Groups come in order of first appearance of their key.
+    """
+    from harness.metrics.folds import aggregate_folds
+
+    order = {fold: i for i, fold in enumerate(board.folds)}
+    newest: dict[tuple[str, str, str], dict[str, RunRecord]] = {}
+    for run in sorted((r for r in runs if r.fold in order),
+                      key=lambda r: (r.created, r.run_id), reverse=True):
+        by_fold = newest.setdefault((run.submission, run.team, run.run_name), {})
+        by_fold.setdefault(run.fold, run)
+    groups = []
+    for (submission, team, run_name), by_fold in sorted(newest.items()):
+        folds = {f: by_fold[f] for f in board.folds if f in by_fold}
+        summary = aggregate_folds({f: r.scores for f, r in folds.items()})
+        groups.append(FoldGroup(submission, team, run_name, folds, summary))
+    return groups
+
+
+def rank_groups(board: Board, groups: Iterable[FoldGroup]) -> list[RankedGroup]:
+    """Groups ranked by the mean of the primary metric over their folds, best first."""
+    key, sign = board.primary, (-1.0 if board.primary_column.higher_is_better else 1.0)
+    groups = list(groups)
+    scored = sorted((g for g in groups if key in g.summary.mean),
+                    key=lambda g: (sign * g.summary.mean[key], g.key))
+    unscored = sorted((g for g in groups if key not in g.summary.mean), key=lambda g: g.key)
+    ranked, rank = [], 0
+    for i, group in enumerate(scored):
+        if i == 0 or group.summary.mean[key] != scored[i - 1].summary.mean[key]:
+            rank = i + 1
+        ranked.append(RankedGroup(rank, group))
+    return ranked + [RankedGroup(None, g) for g in unscored]
+
+
 def run_page_name(run_id: str) -> str:
     """A file name for the run's page, safe on any file system and unique per run id.
 
@@ -78,24 +154,45 @@ def run_page_name(run_id: str) -> str:
     return f"{slug}.html"
 
 
+def group_page_name(board: Board, group: FoldGroup) -> str:
+    """The file name (under ``groups/``) of a k-fold row's page."""
+    return run_page_name(f"{board.name}/{group.submission}/{group.team}/{group.run_name}")
+
+
 def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[Path]:
-    """Render ``index.html``, one page per board and one per run shown; return the paths written.
+    """Render ``index.html``, one page per board, per run shown and per k-fold row.
 
     Only runs that appear on a board get a page. Files left in ``out_dir`` by earlier builds are
-    not removed.
+    not removed. Returns the paths written.
     """
     out_dir = Path(out_dir)
     env = _environment()
     site = {"version": __version__}
     written: list[Path] = []
 
-    board_views, runs_by_id, boards_of_run = [], {}, {}
+    board_views, runs_by_id, boards_of_run, groups_of_run = [], {}, {}, {}
+    group_pages = []
     for board in boards:
-        ranked = rank_runs(board, store.list_runs(board.dataset, board.fold, board.split))
-        board_views.append(_board_view(board, ranked))
-        for entry in ranked:
-            runs_by_id[entry.run.run_id] = entry.run
-            boards_of_run.setdefault(entry.run.run_id, []).append(board)
+        if board.is_k_fold:
+            runs = [r for r in store.list_runs(board.dataset, None, board.split)
+                    if r.fold in board.folds]
+            ranked_groups = rank_groups(board, group_fold_runs(board, runs))
+            view = _fold_board_view(board, ranked_groups)
+            for entry in ranked_groups:
+                page = f"{GROUPS_DIR}/{group_page_name(board, entry.group)}"
+                group_pages.append((page, _group_view(board, entry, page)))
+                for run in entry.group.runs.values():
+                    groups_of_run.setdefault(run.run_id, []).append(
+                        {"href": page, "board": board.title})
+        else:
+            ranked = rank_runs(board, store.list_runs(board.dataset, board.fold, board.split))
+            runs = [e.run for e in ranked]
+            bands = _rank_bands(store, board, [e.run for e in ranked if e.rank is not None])
+            view = _board_view(board, ranked, bands)
+        board_views.append(view)
+        for run in runs:
+            runs_by_id[run.run_id] = run
+            boards_of_run.setdefault(run.run_id, []).append(board)
 
     def write(relative: str, template: str, **context: Any) -> None:
         path = out_dir / relative
@@ -110,7 +207,9 @@ def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[
     for run_id in sorted(runs_by_id):
         run = runs_by_id[run_id]
         write(f"{RUNS_DIR}/{run_page_name(run_id)}", "run.html", root="../",
-              run=_run_view(run, boards_of_run[run_id]))
+              run=_run_view(store, run, boards_of_run[run_id], groups_of_run.get(run_id, [])))
+    for page, view in group_pages:
+        write(page, "group.html", root="../", group=view)
     return written
 
 
@@ -128,80 +227,271 @@ def _environment() -> Environment:
     )
 
 
-def _board_view(board: Board, ranked: list[RankedRun]) -> dict[str, Any]:
+def _rank_bands(store: ResultsStore, board: Board, runs: list[RunRecord]) -> dict[str, int]:
+    """run id -> tie band, from :mod:`harness.leaderboard.ties` when it is installed."""
+    if len(runs) < 2:
+        return {}
+    try:
+        from harness.leaderboard.ties import rank_bands
+    except ImportError:
+        return {}
+    return dict(rank_bands(store, board, runs))
+
+
+def _dataset_info(name: str) -> dict[str, str] | None:
+    """Title, citation, licence and homepage of a registry dataset; None when it is unknown."""
+    try:
+        from harness.datasets import load_spec
+
+        spec = load_spec(name)
+    except (ImportError, HarnessError):
+        return None
+    return {"title": spec.title, "citation": spec.citation, "licence": spec.licence,
+            "homepage": spec.homepage}
+
+
+def _board_common(board: Board, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    _add_seed_badges(rows)
     primary = board.primary_column
-    rows = []
-    for entry in ranked:
-        run = entry.run
-        rows.append({
-            "rank": entry.rank,
-            "run": run,
-            "href": f"{RUNS_DIR}/{run_page_name(run.run_id)}",
-            "badges": _badges(run),
-            "cells": [_cell(column, run.scores.get(column.key), column.key == board.primary)
-                      for column in board.columns],
-            "date": run.created[:10],
-            "fingerprint": run.fingerprint[:8],
-        })
     leader = rows[0] if rows and rows[0]["rank"] is not None else None
-    fingerprints = sorted({entry.run.fingerprint for entry in ranked})
     return {
         "board": board,
         "page": board.page_name,
+        "k_fold": board.is_k_fold,
+        "dataset": _dataset_info(board.dataset),
         "columns": [{"column": c, "primary": c.key == board.primary,
                      "first": "desc" if c.higher_is_better else "asc"} for c in board.columns],
         "rows": rows,
         "leader": leader,
-        "leader_value": primary.format(leader["run"].scores[board.primary]) if leader else "",
+        "leader_value": leader["primary_text"] if leader else "",
         "primary": primary,
-        "fingerprints": fingerprints,
         "make_run": _make_run_command(board),
+        "has_intervals": not board.is_k_fold and any(c["note"] for r in rows for c in r["cells"]),
+        "has_bands": any(r["band_class"] for r in rows),
+        "has_seeds": any(r["seeds"] for r in rows),
     }
 
 
-def _cell(column: Column, value: float | None, primary: bool) -> dict[str, Any]:
+def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int]
+                ) -> dict[str, Any]:
+    rows = []
+    band_rank: dict[int, int] = {}  # band -> the rank shown for it (its first run's rank)
+    for position, entry in enumerate(ranked):
+        run = entry.run
+        band = bands.get(run.run_id) if entry.rank is not None else None
+        rank = entry.rank
+        shared = False
+        if band is not None:
+            if band in band_rank:
+                rank, shared = band_rank[band], True
+            else:
+                band_rank[band] = rank
+        rows.append({
+            "rank": rank, "position": position + 1, "band": band, "shared": shared,
+            "key": (run.team, run.submission), "seeds": {run.seed} - {None},
+            "href": f"{RUNS_DIR}/{run_page_name(run.run_id)}",
+            "submission": run.submission, "team": run.team, "run_name": run.run_name,
+            "seed": "—" if run.seed is None else str(run.seed),
+            "seed_value": "" if run.seed is None else str(run.seed),
+            "badges": _badges(run),
+            "cells": [_cell(column, run.scores.get(column.key), column.key == board.primary,
+                            _interval(run, column.key)) for column in board.columns],
+            "primary_text": board.primary_column.format(run.scores.get(board.primary)),
+            "date": run.created[:10], "created": run.created,
+            "fingerprint": run.fingerprint,
+        })
+    _mark_bands(rows)
+    view = _board_common(board, rows)
+    fingerprints = sorted({entry.run.fingerprint for entry in ranked})
+    view.update(fingerprints=fingerprints, tie_legend=TIE_LEGEND)
+    return view
+
+
+def _fold_board_view(board: Board, ranked: list[RankedGroup]) -> dict[str, Any]:
+    rows = []
+    n_folds = len(board.folds)
+    for position, entry in enumerate(ranked):
+        group, summary = entry.group, entry.group.summary
+        runs = list(group.runs.values())
+        seeds = {r.seed for r in runs} - {None}
+        badges = _merged_badges(runs)
+        if len(group.runs) < n_folds:
+            missing = [f for f in board.folds if f not in group.runs]
+            badges.insert(0, {"kind": "warn", "text": f"{len(group.runs)} of {n_folds} folds",
+                              "title": "Incomplete: no run for " + ", ".join(missing)
+                                       + "; the mean is over the folds present."})
+        rows.append({
+            "rank": entry.rank, "position": position + 1, "band": None, "shared": False,
+            "key": (group.team, group.submission), "seeds": seeds,
+            "href": f"{GROUPS_DIR}/{group_page_name(board, group)}",
+            "submission": group.submission, "team": group.team, "run_name": group.run_name,
+            "seed": ", ".join(str(s) for s in sorted(seeds)) or "—",
+            "seed_value": str(min(seeds)) if seeds else "",
+            "badges": badges,
+            "cells": [_fold_cell(column, summary, column.key == board.primary)
+                      for column in board.columns],
+            "primary_text": board.primary_column.format(summary.mean.get(board.primary)),
+            "date": max(r.created for r in runs)[:10], "created": max(r.created for r in runs),
+            "fingerprint": "",
+        })
+    _mark_bands(rows)
+    view = _board_common(board, rows)
+    view.update(fingerprints=[], tie_legend="")
+    return view
+
+
+def _mark_bands(rows: list[dict[str, Any]]) -> None:
+    """CSS classes for rows in a tie band of two or more: first, middle, last; bands alternate."""
+    sizes: dict[int, int] = {}
+    for row in rows:
+        if row["band"] is not None:
+            sizes[row["band"]] = sizes.get(row["band"], 0) + 1
+    shown = 0
+    for i, row in enumerate(rows):
+        band = row["band"]
+        if band is None or sizes[band] < 2:
+            row["band_class"] = ""
+            continue
+        first = i == 0 or rows[i - 1]["band"] != band
+        last = i == len(rows) - 1 or rows[i + 1]["band"] != band
+        if first:
+            shown += 1
+        classes = ["band", "band-a" if shown % 2 else "band-b"]
+        classes += ["band-first"] if first else []
+        classes += ["band-last"] if last else []
+        row["band_class"] = " ".join(classes)
+        row["band_size"] = sizes[band]
+
+
+def _add_seed_badges(rows: list[dict[str, Any]]) -> None:
+    """"N seeds" on every row of a (team, submission) that has runs of N ≥ 2 seeds here."""
+    seeds: dict[tuple[str, str], set[int]] = {}
+    for row in rows:
+        seeds.setdefault(row["key"], set()).update(row["seeds"])
+    for row in rows:
+        n = len(seeds[row["key"]])
+        if n >= 2:
+            row["badges"].append({"kind": "seed", "text": f"{n} seeds",
+                                  "title": f"{row['submission']} has runs of {n} seeds on this "
+                                           "board: " + ", ".join(map(str, sorted(
+                                               seeds[row['key']])))})
+
+
+def _cell(column: Column, value: float | None, primary: bool,
+          interval: dict[str, float] | None = None) -> dict[str, Any]:
+    note, note_title = "", ""
+    if interval is not None and value is not None:
+        note = f"{column.format(interval['low'])}–{column.format(interval['high'])}"
+        confidence = interval.get("confidence", 0.95)
+        note_title = f"{round(100 * confidence)}% bootstrap interval"
+        if interval.get("replicates"):
+            note_title += f" ({int(interval['replicates'])} replicates)"
     return {"text": column.format(value), "value": "" if value is None else repr(value),
-            "primary": primary, "missing": value is None}
+            "primary": primary, "missing": value is None, "note": note,
+            "note_title": note_title, "title": "" if value is None else repr(value)}
+
+
+def _fold_cell(column: Column, summary: FoldSummary, primary: bool) -> dict[str, Any]:
+    mean = summary.mean.get(column.key)
+    cell = _cell(column, mean, primary)
+    if mean is not None and column.key in summary.std:
+        cell["note"] = f"± {column.format(summary.std[column.key])}"
+        cell["note_title"] = f"sample standard deviation over {summary.n_folds} folds"
+    elif column.key in summary.missing:
+        cell["title"] = (f"missing in {len(summary.missing[column.key])} of "
+                         f"{summary.n_folds} folds")
+    return cell
+
+
+def _interval(run: RunRecord, key: str) -> dict[str, float] | None:
+    intervals = run.provenance.get("intervals")
+    if not isinstance(intervals, Mapping):
+        return None
+    found = intervals.get(key)
+    if not isinstance(found, Mapping):
+        return None
+    low, high = found.get("low"), found.get("high")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in (low, high)):
+        return None
+    return {k: v for k, v in found.items() if isinstance(v, (int, float))}
 
 
 def _badges(run: RunRecord) -> list[dict[str, str]]:
     badges = []
     if run.thresholds_source == "test":
         badges.append({"kind": "warn", "text": BADGE_TEST_THRESHOLDS,
-                       "title": "Decision thresholds were fitted on the test labels, which "
-                                "flatters the F-scores; not comparable with validation-fitted "
-                                "thresholds."})
+                       "title": "Legacy: decision thresholds were fitted on the test labels, "
+                                "which flatters the F-scores; not comparable with "
+                                "validation-fitted thresholds."})
     if run.external_data:
         badges.append({"kind": "info", "text": BADGE_EXTERNAL_DATA,
                        "title": "Trained with data beyond this dataset's training split."})
-    for flag in run.provenance.get("flags", []):  # fold warnings, e.g. a leaky fold set
+    for flag in run.provenance.get("flags", []) or []:  # fold warnings, e.g. a leaky fold set
         badges.append({"kind": "warn", "text": str(flag).split(":", 1)[0], "title": str(flag)})
     return badges
 
 
+def _merged_badges(runs: list[RunRecord]) -> list[dict[str, str]]:
+    """The badges of any of the runs, each once."""
+    seen, badges = set(), []
+    for run in runs:
+        for badge in _badges(run):
+            if badge["text"] not in seen:
+                seen.add(badge["text"])
+                badges.append(badge)
+    return badges
+
+
 def _make_run_command(board: Board) -> str:
-    return f"harness run submissions/vgg6 --dataset {board.dataset} --fold {board.fold}"
+    fold = "all" if board.is_k_fold else board.fold
+    return f"harness run submissions/vgg6 --dataset {board.dataset} --fold {fold}"
 
 
-def _run_view(run: RunRecord, boards: list[Board]) -> dict[str, Any]:
+def _group_view(board: Board, entry: RankedGroup, page: str) -> dict[str, Any]:
+    group, summary = entry.group, entry.group.summary
+    folds = []
+    for fold in board.folds:
+        run = group.runs.get(fold)
+        folds.append({
+            "fold": fold,
+            "href": f"{run_page_name(run.run_id)}" if run else "",
+            "cells": [_cell(c, run.scores.get(c.key) if run else None, c.key == board.primary)
+                      for c in board.columns],
+        })
+    return {
+        "board": board, "rank": entry.rank, "submission": group.submission,
+        "team": group.team, "run_name": group.run_name,
+        "badges": _merged_badges(list(group.runs.values())),
+        "columns": [{"column": c, "primary": c.key == board.primary} for c in board.columns],
+        "folds": folds, "n_present": len(group.runs), "n_folds": len(board.folds),
+        "mean": [_cell(c, summary.mean.get(c.key), c.key == board.primary)
+                 for c in board.columns],
+        "std": [_cell(c, summary.std.get(c.key), c.key == board.primary)
+                for c in board.columns],
+        "warnings": list(summary.warnings),
+    }
+
+
+def _run_view(store: ResultsStore, run: RunRecord, boards: list[Board],
+              groups: list[dict[str, str]]) -> dict[str, Any]:
     identity = [
-        ("Run id", run.run_id),
-        ("Dataset", run.dataset),
-        ("Fold", run.fold),
-        ("Split", run.split),
-        ("Submission", run.submission),
-        ("Team", run.team),
-        ("Run name", run.run_name),
-        ("Seed", "—" if run.seed is None else str(run.seed)),
-        ("Created", run.created),
-        ("Thresholds from", run.thresholds_source),
-        ("External data", "yes" if run.external_data else "no"),
-        ("Fingerprint", run.fingerprint),
+        ("Run id", run.run_id, True),
+        ("Submission", run.submission, False),
+        ("Team", run.team, False),
+        ("Run name", run.run_name, False),
+        ("Dataset", run.dataset, False),
+        ("Fold / split", f"{run.fold} / {run.split}", False),
+        ("Seed", "—" if run.seed is None else str(run.seed), False),
+        ("Created", run.created, False),
+        ("Thresholds from", run.thresholds_source
+         + (" (legacy: fitted on the test labels)" if run.thresholds_source == "test" else ""),
+         False),
+        ("External data", "yes" if run.external_data else "no", False),
     ]
-    identity += [("Flag", str(flag)) for flag in run.provenance.get("flags", [])]
+    identity += [("Flag", str(flag), False) for flag in run.provenance.get("flags", []) or []]
     if run.run_dir:
-        identity.append(("Run directory", run.run_dir))
-    provenance = [(key, _plain(value)) for key, value in run.provenance.items()]
+        identity.append(("Run directory", run.run_dir, True))
 
     tag_metrics: list[str] = [m for m in TAG_METRIC_ORDER
                               if any(m in ms for ms in run.tag_scores.values())]
@@ -209,21 +499,172 @@ def _run_view(run: RunRecord, boards: list[Board]) -> dict[str, Any]:
         tag_metrics += [m for m in metrics if m not in tag_metrics]
     tag_rows = [{
         "tag": tag,
-        "short": tag.rsplit("---", 1)[-1],
+        "short": short_tag(tag),
         "cells": [_plain_cell(metrics.get(m)) for m in tag_metrics],
     } for tag, metrics in run.tag_scores.items()]
 
+    scores = []
+    for metric, value in run.scores.items():
+        interval = _interval(run, metric)
+        scores.append({"metric": metric, **_plain_cell(value),
+                       "interval": (f"{interval['low']:.{SCORE_DECIMALS}f}–"
+                                    f"{interval['high']:.{SCORE_DECIMALS}f}") if interval else ""})
     return {
         "record": run,
         "badges": _badges(run),
         "boards": [{"title": b.title, "href": b.page_name} for b in boards],
-        "scores": [{"metric": m, **_plain_cell(v)} for m, v in run.scores.items()],
+        "groups": groups,
+        "scores": scores,
+        "has_intervals": any(s["interval"] for s in scores),
         "identity": identity,
-        "provenance": provenance,
+        "provenance": _provenance_rows(run),
         "config": json.dumps(run.config, indent=2, sort_keys=True, ensure_ascii=False),
         "tag_metrics": tag_metrics,
         "tag_rows": tag_rows,
+        "bars": _bar_chart(run),
+        "curve": _pr_curve_chart(store, run),
     }
+
+
+def short_tag(tag: str) -> str:
+    """``happy`` for ``mood/theme---happy``; other names as they are."""
+    return tag.rsplit("---", 1)[-1] or tag
+
+
+# -- provenance, readably ---------------------------------------------------------------------
+
+_PROVENANCE_SHOWN_ELSEWHERE = frozenset({"intervals", "flags"})
+_PROVENANCE_LABELS = {
+    "scored_at": "Scored at", "predictions": "Predictions file",
+    "predictions_sha256": "Predictions SHA-256", "decisions_from": "Decisions from",
+    "best_epoch": "Best epoch", "epochs_run": "Epochs run", "precision": "Precision",
+    "platform": "Platform", "bootstrap": "Bootstrap",
+}
+_MONO_KEYS = frozenset({"predictions", "predictions_sha256", "decisions_from", "platform"})
+
+
+def _provenance_rows(run: RunRecord) -> list[dict[str, Any]]:
+    """(label, value) rows: code version, config, data, libraries, device, duration, rest."""
+    p = dict(run.provenance)
+    rows: list[dict[str, Any]] = []
+
+    def add(label: str, value: str, mono: bool = False, items: list | None = None,
+            warn: bool = False) -> None:
+        rows.append({"label": label, "value": value, "mono": mono, "pairs": items or [],
+                     "warn": warn})
+
+    if "git_commit" in p or "git_dirty" in p:
+        commit, dirty = p.pop("git_commit", None), p.pop("git_dirty", None)
+        state = {True: "dirty: uncommitted changes", False: "clean"}.get(dirty, "state unknown")
+        add("Git commit", f"{commit or 'unknown'} ({state})", mono=True, warn=dirty is True)
+    if "config_hash" in p:
+        add("Config hash", _plain(p.pop("config_hash")), mono=True)
+    elif run.config:
+        from harness.protocol.provenance import config_hash
+
+        add("Config hash", config_hash(run.config), mono=True)
+    add("Split fingerprint", run.fingerprint, mono=True)
+    if run.seed is not None:
+        add("Seed", str(run.seed))
+    for key in ("libraries", "versions"):
+        libraries = p.pop(key, None)
+        if isinstance(libraries, Mapping):
+            add("Library versions", "", items=[(str(k), _plain(v))
+                                               for k, v in libraries.items()])
+        elif libraries is not None:
+            add("Library versions", _plain(libraries))
+    if "device" in p:
+        add("Device", _plain(p.pop("device")))
+    if "duration_s" in p:
+        add("Duration", _duration(p.pop("duration_s")))
+    for key in sorted(p):
+        if key in _PROVENANCE_SHOWN_ELSEWHERE:
+            continue
+        value = p[key]
+        label = _PROVENANCE_LABELS.get(key, key.replace("_", " ").capitalize())
+        if isinstance(value, Mapping) and all(not isinstance(v, (dict, list))
+                                              for v in value.values()):
+            add(label, "", items=[(str(k), _plain(v)) for k, v in value.items()])
+        else:
+            add(label, _plain(value), mono=key in _MONO_KEYS)
+    return rows
+
+
+def _duration(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return _plain(value)
+    seconds = float(value)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# -- charts: geometry here, drawing in the templates ------------------------------------------
+
+
+def _bar_chart(run: RunRecord) -> dict[str, Any] | None:
+    """Per-tag PR-AUC as horizontal bars, best first, on a 0..1 axis."""
+    values = [(tag, m[CHART_METRIC]) for tag, m in run.tag_scores.items() if CHART_METRIC in m]
+    if not values:
+        return None
+    values.sort(key=lambda tv: (-tv[1], tv[0]))
+    label_w, plot_w, right, top, bar_h, gap, bottom = 150, 470, 56, 26, 13, 4, 46
+    height = top + len(values) * (bar_h + gap) + bottom
+    bars = []
+    for i, (tag, value) in enumerate(values):
+        short = short_tag(tag)
+        if len(short) > CHART_LABEL_CHARS:
+            short = short[:CHART_LABEL_CHARS - 1] + "…"
+        y = top + i * (bar_h + gap)
+        clipped = min(max(value, 0.0), 1.0)
+        bars.append({"tag": tag, "label": short, "value": f"{value:.{SCORE_DECIMALS}f}",
+                     "x": label_w, "y": y, "w": round(clipped * plot_w, 2), "h": bar_h,
+                     "text_y": y + bar_h - 2.5, "value_x": label_w + round(clipped * plot_w, 2) + 4})
+    axis_y = top + len(values) * (bar_h + gap) + 2
+    ticks = [{"x": label_w + t * plot_w / 5, "label": f"{t / 5:.1f}"} for t in range(6)]
+    mean = run.scores.get(f"{CHART_METRIC}-macro")
+    mean_line = None
+    if mean is not None and 0 <= mean <= 1:
+        mean_line = {"x": round(label_w + mean * plot_w, 2),
+                     "label": f"macro mean {mean:.{SCORE_DECIMALS}f}"}
+    return {"width": label_w + plot_w + right, "height": height, "bars": bars, "ticks": ticks,
+            "left": label_w, "plot_w": plot_w, "top": top, "axis_y": axis_y,
+            "axis_label_x": label_w + plot_w / 2, "axis_label_y": axis_y + 34,
+            "mean": mean_line, "metric": CHART_METRIC, "n": len(bars),
+            "id": "bars-" + hashlib.sha256(run.run_id.encode("utf-8")).hexdigest()[:8]}
+
+
+def _pr_curve_chart(store: ResultsStore, run: RunRecord) -> dict[str, Any] | None:
+    """The micro-averaged precision-recall curve, from :mod:`harness.leaderboard.curves`."""
+    try:
+        from harness.leaderboard.curves import pr_curve
+    except ImportError:
+        return None
+    points = pr_curve(store, run)
+    if not points:
+        return None
+    left, top, size, bottom, right = 56, 16, 300, 48, 20
+    xy = []
+    for recall, precision in points:
+        if not (math.isfinite(recall) and math.isfinite(precision)):
+            continue
+        x = left + min(max(recall, 0.0), 1.0) * size
+        y = top + (1.0 - min(max(precision, 0.0), 1.0)) * size
+        xy.append(f"{x:.1f},{y:.1f}")
+    if not xy:
+        return None
+    ticks = [{"value": f"{t / 5:.1f}", "x": left + t * size / 5, "y": top + size - t * size / 5}
+             for t in range(6)]
+    auc = run.scores.get("PR-AUC-micro")
+    return {"width": left + size + right, "height": top + size + bottom, "left": left,
+            "top": top, "size": size, "right_x": left + size, "bottom_y": top + size,
+            "points": " ".join(xy), "ticks": ticks, "n": len(xy),
+            "auc": "" if auc is None else f"{auc:.{SCORE_DECIMALS}f}",
+            "id": "pr-" + hashlib.sha256(run.run_id.encode("utf-8")).hexdigest()[:8]}
 
 
 def _plain_cell(value: float | None) -> dict[str, Any]:
@@ -234,6 +675,12 @@ def _plain_cell(value: float | None) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, str):
         return value
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ", ".join(_plain(v) for v in value) or "—"
     return json.dumps(value, sort_keys=True, ensure_ascii=False)

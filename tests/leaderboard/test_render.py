@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from dataclasses import replace
+from html import escape
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.errors import FormatError
@@ -262,3 +266,303 @@ def test_fold_flags_show_as_badges(tmp_path: Path) -> None:
     assert ">leaky<" in board.replace(" ", "") or "leaky</" in board
     assert flag in board
     assert flag in read(out / "runs" / run_page_name('r-leaky'))
+
+
+# -- ties, seeds, intervals ------------------------------------------------------------------
+
+
+def fake_module(monkeypatch, name: str, **functions) -> None:
+    """Install ``harness.leaderboard.<name>`` with these functions, whether or not it exists."""
+    module = types.ModuleType(f"harness.leaderboard.{name}")
+    for key, value in functions.items():
+        setattr(module, key, value)
+    monkeypatch.setitem(sys.modules, f"harness.leaderboard.{name}", module)
+
+
+def rank_cells(html: str) -> list[tuple[str, str]]:
+    """(row classes, shown rank) of every board row, in page order."""
+    return re.findall(r'<tr(?: class="([^"]*)")?[^>]*>\s*<td class="num rank"[^>]*>([^<]*)</td>',
+                      html)
+
+
+def ties_store(tmp_path: Path) -> ResultsStore:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    for run_id, value in (("a", 0.80), ("b", 0.79), ("c", 0.78), ("d", 0.60), ("e", 0.59)):
+        store.record(run(run_id, f"net-{run_id}", value, seed=None))
+    store.record(run("z", "net-z", None, seed=None))
+    return store
+
+
+def test_rank_bands_share_the_rank_of_their_first_run(tmp_path: Path, monkeypatch) -> None:
+    seen = []
+
+    def rank_bands(store, board, runs):
+        seen.append([r.run_id for r in runs])
+        return {"a": 1, "b": 1, "c": 1, "d": 2, "e": 3}
+
+    fake_module(monkeypatch, "ties", rank_bands=rank_bands)
+    out = tmp_path / "site"
+    build_site(ties_store(tmp_path), [toy_board()], out)
+    assert seen == [["a", "b", "c", "d", "e"]]  # ranked order, only runs with the primary metric
+    html = read(out / "toy.html")
+    rows = rank_cells(html)
+    assert [rank for _, rank in rows] == ["1", "1", "1", "4", "5", "—"]
+    assert ["band" in classes.split() for classes, _ in rows] == [True] * 3 + [False] * 3
+    assert "shared" in rows[1][0] and "shared" not in rows[0][0]
+    assert "band-first" in rows[0][0] and "band-last" in rows[2][0]
+    assert "not significantly different from the run above" in html
+    assert "p ≥ 0.05" in html
+
+
+def test_without_ties_module_ranks_are_plain(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "harness.leaderboard.ties", None)  # import fails
+    out = tmp_path / "site"
+    build_site(ties_store(tmp_path), [toy_board()], out)
+    html = read(out / "toy.html")
+    assert [rank for _, rank in rank_cells(html)] == ["1", "2", "3", "4", "5", "—"]
+    assert "not significantly different" not in html
+
+
+def test_unknown_run_ids_in_bands_keep_their_rank(tmp_path: Path, monkeypatch) -> None:
+    fake_module(monkeypatch, "ties", rank_bands=lambda store, board, runs: {"d": 2, "e": 2})
+    out = tmp_path / "site"
+    build_site(ties_store(tmp_path), [toy_board()], out)
+    assert [rank for _, rank in rank_cells(read(out / "toy.html"))] == [
+        "1", "2", "3", "4", "4", "—"]
+
+
+def test_seed_badge_on_every_row_of_a_multi_seed_submission(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    for seed in (0, 1, 2):
+        store.record(run(f"v{seed}", "vgg6", 0.5 + seed / 100, seed=seed, run_name=f"seed-{seed}"))
+    store.record(run("solo", "solonet", 0.4, seed=0))
+    out = tmp_path / "site"
+    build_site(store, [toy_board()], out)
+    html = read(out / "toy.html")
+    assert html.count(">3 seeds<") == 3
+    assert ">1 seeds<" not in html and "1 seed<" not in html
+    solo_row = html[html.index("solonet"):]
+    solo_row = solo_row[:solo_row.index("</tr>")]
+    assert "seeds" not in solo_row
+
+
+def test_intervals_show_beside_the_values(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    intervals = {"PR-AUC-macro": {"low": 0.4812, "high": 0.5234, "mean": 0.5, "std": 0.01,
+                                  "replicates": 1000, "confidence": 0.95}}
+    store.record(run("ci", "cinet", 0.5, provenance={"intervals": intervals}))
+    store.record(run("noci", "plainnet", 0.4))
+    out = tmp_path / "site"
+    build_site(store, [toy_board()], out)
+    html = read(out / "toy.html")
+    assert html.count("0.4812–0.5234") == 1
+    assert "95% bootstrap interval (1000 replicates)" in html
+    assert "95% bootstrap intervals" in html  # the legend
+    page = read(out / "runs" / run_page_name("ci"))
+    assert "95% interval" in page and "0.4812–0.5234" in page
+    assert "95% interval" not in read(out / "runs" / run_page_name("noci"))
+
+
+def test_badges_for_flags_external_data_and_test_thresholds(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    store.record(run("x", "xnet", 0.5, external_data=True, thresholds_source="test",
+                     provenance={"flags": ["leaky: segments of one song in train and test"]}))
+    out = tmp_path / "site"
+    build_site(store, [toy_board()], out)
+    html = read(out / "toy.html")
+    badges = re.findall(r'<span class="badge (\w+)" title="([^"]*)">([^<]*)</span>', html)
+    assert [(kind, text) for kind, _, text in badges] == [
+        ("warn", "thresholds fitted on test"), ("info", "external data"), ("warn", "leaky")]
+    assert "Legacy" in badges[0][1]
+
+
+# -- k-fold boards ---------------------------------------------------------------------------
+
+FOLDS = tuple(f"fold-{k}" for k in range(10))
+
+
+def fold_board() -> Board:
+    columns = (Column("F-score-macro", "F1 macro"), Column("PR-AUC-macro", "PR-AUC macro"),
+               Column("hamming-loss", "Hamming loss", higher_is_better=False))
+    return Board(name="cal", title="CAL500 ten folds", dataset="cal500", split="test",
+                 primary="F-score-macro", columns=columns, folds=FOLDS)
+
+
+def fold_store(tmp_path: Path) -> tuple[ResultsStore, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    store = ResultsStore(tmp_path / "results.sqlite")
+    values = {}
+    for submission, n_folds, offset in (("full", 10, 0.1), ("partial", 7, 0.2)):
+        f1 = rng.uniform(0.3, 0.5, n_folds) + offset
+        values[submission] = f1
+        for k in range(n_folds):
+            store.record(run(f"{submission}-{k}", submission, 0.5, dataset="cal500",
+                             fold=f"fold-{k}", fingerprint=f"{k:02d}" * 32,
+                             scores={"F-score-macro": float(f1[k]), "PR-AUC-macro": 0.5,
+                                     "hamming-loss": 0.1 + k / 100}))
+    store.record(run("stale", "full", 0.5, dataset="cal500", fold="fold-0",  # older rerun
+                     created="2020-01-01T00:00:00Z", scores={"F-score-macro": 0.01}))
+    store.record(run("other-fold", "full", 0.5, dataset="cal500", fold="split-0",
+                     scores={"F-score-macro": 0.99}))
+    return store, values
+
+
+def test_fold_board_rows_are_mean_and_std_over_folds(tmp_path: Path) -> None:
+    store, values = fold_store(tmp_path)
+    out = tmp_path / "site"
+    written = build_site(store, [fold_board()], out)
+    html = read(out / "cal.html")
+    assert html.index(">partial<") < html.index(">full<")  # higher mean F1 first
+    for name, f1 in values.items():
+        mean, std = np.mean(f1), np.std(f1, ddof=1)
+        assert re.search(rf'data-value="{float(mean)!r}"[^>]*>{mean:.4f}<span class="ci"', html), name
+        assert f"± {std:.4f}" in html, name
+    assert html.count("7 of 10 folds") == 1
+    assert "0.9900" not in html  # the split-0 run is not on the board
+    hamming = np.mean([0.1 + k / 100 for k in range(10)])
+    assert f"{hamming:.4f}" in html
+    groups = [p for p in written if p.parent.name == "groups"]
+    assert len(groups) == 2
+    assert "stale" not in "".join(read(p) for p in groups)
+
+
+def test_fold_group_page_lists_every_fold_and_links_runs(tmp_path: Path) -> None:
+    store, values = fold_store(tmp_path)
+    out = tmp_path / "site"
+    build_site(store, [fold_board()], out)
+    board_html = read(out / "cal.html")
+    href = re.search(r'href="(groups/[^"]+)">partial<', board_html).group(1)
+    page = read(out / href)
+    for k in range(10):
+        assert f">fold-{k}<" in page or f"fold-{k} (no run)" in page
+    assert page.count("(no run)") == 3
+    for k in range(7):
+        assert f'href="../runs/{run_page_name(f"partial-{k}")}"' in page
+        assert f"{values['partial'][k]:.4f}" in page
+    assert f"{np.mean(values['partial']):.4f}" in page
+    run_page = read(out / "runs" / run_page_name("partial-3"))
+    assert f'href="../{href}"' in run_page
+
+
+def test_fold_board_in_toml(tmp_path: Path) -> None:
+    text = BOARD_TOML.format(decimals=3).replace('fold = "split-0"\n', "folds = [\"a\", \"b\"]\n")
+    path = tmp_path / "k.toml"
+    path.write_text(text)
+    board = load_board(path)
+    assert board.folds == ("a", "b") and board.fold == "" and board.is_k_fold
+    for bad, field in ((text.replace("folds =", 'fold = "a"\nfolds ='), "fold"),
+                       (text.replace('folds = ["a", "b"]\n', ""), "fold"),
+                       (text.replace('["a", "b"]', '["a", "a"]'), "folds"),
+                       (text.replace('["a", "b"]', '"a"'), "folds")):
+        path.write_text(bad)
+        with pytest.raises(FormatError, match=field) as info:
+            load_board(path)
+        assert str(path) in str(info.value)
+
+
+# -- run pages: provenance, charts -----------------------------------------------------------
+
+
+def test_run_page_provenance_is_a_readable_table(tmp_path: Path) -> None:
+    from harness.protocol.provenance import config_hash
+
+    store = ResultsStore(tmp_path / "results.sqlite")
+    provenance = {"git_commit": "abc123def", "git_dirty": True, "device": "cuda: NVIDIA H100",
+                  "libraries": {"torch": "2.11.0", "numpy": "2.1.0"}, "duration_s": 3725.0,
+                  "best_epoch": 12}
+    record = run("p", "pnet", 0.5, provenance=provenance, seed=4)
+    store.record(record)
+    out = tmp_path / "site"
+    build_site(store, [toy_board()], out)
+    page = read(out / "runs" / run_page_name("p"))
+    assert "abc123def (dirty: uncommitted changes)" in page
+    assert config_hash(record.config) in page
+    assert "cd" * 32 in page
+    assert "<span>torch</span> 2.11.0" in page and "<span>numpy</span> 2.1.0" in page
+    assert "cuda: NVIDIA H100" in page and "1 h 02 min" in page
+    assert "<th>Best epoch</th><td" in page and "<th>Seed</th><td>4</td>" in page
+    assert "{&#34;" not in page.split("<h2>Configuration</h2>")[0]  # no raw JSON above
+
+
+def test_run_page_bar_chart_of_per_tag_pr_auc(site) -> None:
+    out, _ = site
+    page = read(out / "runs" / run_page_name("r-best"))
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
+    labels = re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="end">(\w+)</text>', svg)
+    assert labels == ["happy", "calm"]  # sorted by PR-AUC, short names
+    assert "<title>mood/theme---happy: PR-AUC 0.4200</title>" in svg
+    assert "PR-AUC per tag" in svg and ">0.0<" in svg and ">1.0<" in svg
+    assert page.count("<svg") == 1  # no curve without harness.leaderboard.curves data
+
+
+def test_run_page_pr_curve_when_predictions_exist(tmp_path: Path, monkeypatch) -> None:
+    calls = []
+
+    def pr_curve(store, record):
+        calls.append(record.run_id)
+        if record.run_id == "none":
+            return None
+        return [(0.0, 1.0), (0.5, 0.6), (1.0, 0.2)]
+
+    fake_module(monkeypatch, "curves", pr_curve=pr_curve)
+    store = ResultsStore(tmp_path / "results.sqlite")
+    store.record(run("curve", "cnet", 0.5, scores={"PR-AUC-macro": 0.5, "PR-AUC-micro": 0.61}))
+    store.record(run("none", "nnet", 0.4))
+    out = tmp_path / "site"
+    build_site(store, [toy_board()], out)
+    assert sorted(calls) == ["curve", "none"]
+    page = read(out / "runs" / run_page_name("curve"))
+    points = re.search(r'<polyline class="curve" points="([^"]+)"', page).group(1).split()
+    assert len(points) == 3
+    xs = [float(p.split(",")[0]) for p in points]
+    ys = [float(p.split(",")[1]) for p in points]
+    assert xs == sorted(xs) and ys == sorted(ys)  # recall right, precision falls (y grows down)
+    assert ">Recall<" in page and ">Precision<" in page and "PR-AUC micro 0.6100" in page
+    assert "<polyline" not in read(out / "runs" / run_page_name("none"))
+
+
+# -- index: dataset citation and licence ---------------------------------------------------
+
+
+def test_index_shows_dataset_citation_and_licence(tmp_path: Path) -> None:
+    from harness.datasets import load_spec
+
+    spec = load_spec("toy")
+    unknown = replace(toy_board(), name="mystery", dataset="no-such-dataset")
+    out = tmp_path / "site"
+    build_site(ResultsStore(tmp_path / "none.sqlite"), [toy_board(), unknown], out)
+    html = read(out / "index.html")
+    assert escape(spec.citation) in html and escape(spec.licence) in html
+    assert html.count("<dt>Licence</dt>") == 1  # the unknown dataset shows without
+    assert 'href="mystery.html"' in html
+
+
+# -- escaping everywhere ---------------------------------------------------------------------
+
+
+def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) -> None:
+    fake_module(monkeypatch, "ties", rank_bands=lambda s, b, runs: {r.run_id: 1 for r in runs})
+    fake_module(monkeypatch, "curves", pr_curve=lambda s, r: [(0.0, 1.0), (1.0, 0.1)])
+    store = ResultsStore(tmp_path / "results.sqlite")
+    hostile = dict(team=XSS, run_name=XSS, tag_scores={XSS: {"PR-AUC": 0.3}},
+                   provenance={"flags": [XSS], "libraries": {XSS: XSS}, XSS: XSS,
+                               "intervals": {"PR-AUC-macro": {"low": 0.1, "high": 0.2}}},
+                   config={XSS: XSS})
+    for seed in (0, 1):
+        store.record(run(f"{XSS}{seed}", XSS, 0.5 - seed / 10, seed=seed, **hostile))
+        store.record(run(f"k{seed}", XSS, 0.5, dataset="cal500", fold=f"fold-{seed}",
+                         **{**hostile, "scores": {"F-score-macro": 0.4 + seed / 10}}))
+    out = tmp_path / "site"
+    written = build_site(store, [toy_board(), fold_board()], out)
+    assert len(written) == 1 + 2 + 4 + 1  # index, two boards, four runs, one group
+    for path in written:
+        html = read(path)
+        assert "<img" not in html and XSS not in html, path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html, path
+    board = read(out / "toy.html")
+    assert board.count("&lt;img src=x onerror=alert(1)&gt;") >= 4  # submission, team, run x2
+    run_page = read(next(p for p in written if p.parent.name == "runs" and "k0" not in p.name
+                         and "k1" not in p.name))
+    svg = run_page[run_page.index("<svg"):run_page.index("</svg>")]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in svg
