@@ -612,7 +612,12 @@ def _bar_chart(run: RunRecord) -> dict[str, Any] | None:
     if not values:
         return None
     values.sort(key=lambda tv: (-tv[1], tv[0]))
-    label_w, plot_w, right, top, bar_h, gap, bottom = 150, 470, 56, 26, 13, 4, 46
+    label_w, plot_w, right, top, bar_h, gap, bottom = 150, 440, 56, 26, 13, 4, 46
+    # The axis ends at the first tenth above the best tag (PR-AUC of mood tags is often < 0.5).
+    axis_max = min(1.0, max(0.1, math.ceil(round(values[0][1] * 10, 6)) / 10))
+    step = 0.1 if axis_max <= 0.6 else 0.2
+    n_ticks = round(axis_max / step)
+    axis_max = n_ticks * step
     height = top + len(values) * (bar_h + gap) + bottom
     bars = []
     for i, (tag, value) in enumerate(values):
@@ -620,16 +625,17 @@ def _bar_chart(run: RunRecord) -> dict[str, Any] | None:
         if len(short) > CHART_LABEL_CHARS:
             short = short[:CHART_LABEL_CHARS - 1] + "…"
         y = top + i * (bar_h + gap)
-        clipped = min(max(value, 0.0), 1.0)
+        width = round(min(max(value, 0.0), axis_max) / axis_max * plot_w, 2)
         bars.append({"tag": tag, "label": short, "value": f"{value:.{SCORE_DECIMALS}f}",
-                     "x": label_w, "y": y, "w": round(clipped * plot_w, 2), "h": bar_h,
-                     "text_y": y + bar_h - 2.5, "value_x": label_w + round(clipped * plot_w, 2) + 4})
+                     "x": label_w, "y": y, "w": width, "h": bar_h,
+                     "text_y": y + bar_h - 2.5, "value_x": label_w + width + 4})
     axis_y = top + len(values) * (bar_h + gap) + 2
-    ticks = [{"x": label_w + t * plot_w / 5, "label": f"{t / 5:.1f}"} for t in range(6)]
+    ticks = [{"x": round(label_w + t * plot_w / n_ticks, 2), "label": f"{t * step:.1f}"}
+             for t in range(n_ticks + 1)]
     mean = run.scores.get(f"{CHART_METRIC}-macro")
     mean_line = None
-    if mean is not None and 0 <= mean <= 1:
-        mean_line = {"x": round(label_w + mean * plot_w, 2),
+    if mean is not None and 0 <= mean <= axis_max:
+        mean_line = {"x": round(label_w + mean / axis_max * plot_w, 2),
                      "label": f"macro mean {mean:.{SCORE_DECIMALS}f}"}
     return {"width": label_w + plot_w + right, "height": height, "bars": bars, "ticks": ticks,
             "left": label_w, "plot_w": plot_w, "top": top, "axis_y": axis_y,
