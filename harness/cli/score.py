@@ -124,22 +124,23 @@ def _print_scores(report: ScoreReport) -> None:
 
 
 def _print_folds(folds: FoldsReport) -> None:
+    """Rows are keys: mean ± std over the folds, the pooled score and the range; per-fold values in --json."""
     first = folds.reports[0]
-    keys = list(first.scores.values)
     table = Table(
-        "key", *(r.split.fold for r in folds.reports), "mean ± std", "pooled",
+        "key", "mean ± std", "pooled", "min – max",
         title=f"{first.split.dataset} {first.split.split}, {len(folds.reports)} folds{_MARKS.get(first.thresholds_source, '')}",
     )
-    for key in keys:
+    for key in first.scores.values:
+        values = [r.scores.values[key] for r in folds.reports if key in r.scores.values]
         mean, std = folds.summary.mean.get(key), folds.summary.std.get(key)
         table.add_row(
             key,
-            *(f"{r.scores.values[key]:.4f}" if key in r.scores.values else "—" for r in folds.reports),
             "—" if mean is None else f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}",
             f"{folds.pooled[key]:.4f}" if folds.pooled and key in folds.pooled else "—",
+            f"{min(values):.4f} – {max(values):.4f}" if values else "—",
         )
     console.print(table)
-    console.print(f"[dim]{folds.pooled_note}; std over folds with ddof=1[/]")
+    console.print(f"[dim]{folds.pooled_note}; std over folds with ddof=1; per-fold values with --json[/]")
 
 
 def _print_tags(report: ScoreReport, all_tags: bool) -> None:
