@@ -21,6 +21,14 @@ primary metric::
 A board names either one ``fold`` or several ``folds`` (a k-fold board: each row is one
 (submission, team, run name) with one run per fold, shown as mean ± std over the folds present).
 
+Reference rows are published figures whose predictions the store does not have; they are shown
+as such (no rank, no run page, a "published" badge and their citation)::
+
+    [[references]]
+    name = "CNN on spectrograms (simple)"
+    citation = "Authors, Title, Venue, Year"
+    scores = { "F1-macro" = 0.41 }     # keys among the board's columns; finite numbers
+
 Boards are validated on construction; :func:`load_board` turns any problem into a
 :class:`~harness.errors.FormatError` naming the file and the field.
 """
@@ -77,6 +85,28 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A published result without predictions: shown on the board as a reference row."""
+
+    name: str
+    citation: str
+    scores: dict[str, float]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        _check_text("name", self.name)
+        _check_text("citation", self.citation)
+        if not isinstance(self.note, str):
+            raise BadInputError(f"field 'note' must be a string, got {self.note!r}")
+        if not isinstance(self.scores, dict) or not self.scores:
+            raise BadInputError("field 'scores' must be a table of metric key = value")
+        for key, value in self.scores.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+                raise BadInputError(f"field 'scores.{key}' must be a finite number, got {value!r}")
+        object.__setattr__(self, "scores", {k: float(v) for k, v in self.scores.items()})
+
+
+@dataclass(frozen=True)
 class Board:
     """A leaderboard: the runs of one dataset, fold (or folds) and split, ranked by ``primary``.
 
@@ -92,6 +122,7 @@ class Board:
     fold: str = ""
     folds: tuple[str, ...] = ()
     description: str = ""
+    references: tuple[Reference, ...] = ()
     source: Path | None = field(default=None, compare=False)  # the toml file, when loaded
 
     def __post_init__(self) -> None:
@@ -134,6 +165,14 @@ class Board:
             raise BadInputError(f"field 'primary' is {self.primary!r}, which is not one of the "
                                 f"column keys: {', '.join(keys)}")
         object.__setattr__(self, "columns", columns)
+        references = tuple(self.references)
+        for i, reference in enumerate(references):
+            if not isinstance(reference, Reference):
+                raise BadInputError(f"field 'references[{i}]' must be a Reference, got {reference!r}")
+            unknown = sorted(set(reference.scores) - set(keys))
+            if unknown:
+                raise BadInputError(f"field 'references[{i}].scores' has keys that are not columns: {', '.join(unknown)}")
+        object.__setattr__(self, "references", references)
 
     @property
     def primary_column(self) -> Column:
@@ -187,8 +226,18 @@ def load_board(path: str | Path) -> Board:
         except BadInputError as exc:
             key = raw.get("key")
             raise FormatError(f"{path}: columns[{i}] (key {key!r}): {exc.message}") from None
+    raw_references = data.get("references", [])
+    if not isinstance(raw_references, list) or not all(isinstance(r, dict) for r in raw_references):
+        raise FormatError(f"{path}: field 'references' must be an array of tables ([[references]])")
+    references = []
+    for i, raw in enumerate(raw_references):
+        _check_keys(path, f"references[{i}].", raw, {f.name for f in fields(Reference)}, required=("name", "citation", "scores"))
+        try:
+            references.append(Reference(**raw))
+        except BadInputError as exc:
+            raise FormatError(f"{path}: references[{i}] ({raw.get('name')!r}): {exc.message}") from None
     try:
-        return Board(**{**data, "columns": tuple(columns)}, source=path)
+        return Board(**{**data, "columns": tuple(columns), "references": tuple(references)}, source=path)
     except BadInputError as exc:
         raise FormatError(f"{path}: {exc.message}") from None
 

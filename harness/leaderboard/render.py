@@ -301,6 +301,7 @@ def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int]
             "fingerprint": run.fingerprint,
         })
     _mark_bands(rows)
+    rows = _with_references(board, rows)
     view = _board_common(board, rows)
     fingerprints = sorted({entry.run.fingerprint for entry in ranked})
     view.update(fingerprints=fingerprints, tie_legend=TIE_LEGEND)
@@ -335,9 +336,46 @@ def _fold_board_view(board: Board, ranked: list[RankedGroup]) -> dict[str, Any]:
             "fingerprint": "",
         })
     _mark_bands(rows)
+    rows = _with_references(board, rows)
     view = _board_common(board, rows)
     view.update(fingerprints=[], tie_legend="")
     return view
+
+
+def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the board's published reference rows where their primary value sorts; ranks stay the runs'."""
+    primary = board.primary_column
+    sign = -1.0 if primary.higher_is_better else 1.0
+    merged = [{**row, "reference": False} for row in rows]
+    for reference in board.references:
+        value = reference.scores.get(board.primary)
+        row = {
+            "rank": None, "position": 0, "band": None, "shared": False, "reference": True,
+            "key": ("reference", reference.name), "seeds": set(), "href": "",
+            "submission": reference.name, "team": "", "run_name": reference.citation,
+            "seed": "—", "seed_value": "", "band_class": "",
+            "badges": [{"kind": "info", "text": "published", "title": "A published figure: no predictions in the store"
+                        + (f"; {reference.note}" if reference.note else "")}],
+            "cells": [_plain_reference_cell(column, reference.scores.get(column.key), column.key == board.primary)
+                      for column in board.columns],
+            "primary_text": primary.format(value), "date": "", "created": "", "fingerprint": "",
+        }
+        at = len(merged)
+        if value is not None:
+            for i, other in enumerate(merged):
+                other_value = next((c["raw"] for c in other["cells"] if c.get("primary")), None)
+                if other_value is not None and sign * value < sign * other_value:
+                    at = i
+                    break
+        merged.insert(at, row)
+    for position, row in enumerate(merged, start=1):
+        row["position"] = position
+    return merged
+
+
+def _plain_reference_cell(column: Column, value: float | None, primary: bool) -> dict[str, Any]:
+    return {"text": column.format(value), "value": "" if value is None else repr(value), "raw": value,
+            "primary": primary, "missing": value is None, "note": "", "title": "published figure"}
 
 
 def _mark_bands(rows: list[dict[str, Any]]) -> None:
@@ -386,7 +424,7 @@ def _cell(column: Column, value: float | None, primary: bool,
         note_title = f"{round(100 * confidence)}% bootstrap interval"
         if interval.get("replicates"):
             note_title += f" ({int(interval['replicates'])} replicates)"
-    return {"text": column.format(value), "value": "" if value is None else repr(value),
+    return {"text": column.format(value), "value": "" if value is None else repr(value), "raw": value,
             "primary": primary, "missing": value is None, "note": note,
             "note_title": note_title, "title": "" if value is None else repr(value)}
 

@@ -568,3 +568,31 @@ def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) ->
                          and "k1" not in p.name))
     svg = run_page[run_page.index("<svg"):run_page.index("</svg>")]
     assert "&lt;img src=x onerror=alert(1)&gt;" in svg
+
+
+def test_reference_rows_are_shown_as_published_figures(tmp_path: Path) -> None:
+    from harness.leaderboard.boards import Reference
+
+    board = replace(toy_board(), references=(
+        Reference(name="Paper <b>net</b>", citation="Someone et al. 2020", scores={"PR-AUC-macro": 0.6}),
+    ))
+    store = ResultsStore(tmp_path / "results.sqlite")
+    store.record(run("r-hi", "highnet", 0.7))
+    store.record(run("r-lo", "lownet", 0.5))
+    out = tmp_path / "site"
+    build_site(store, [board], out)
+    page = read(out / "toy.html")
+    assert page.index("highnet") < page.index("Paper &lt;b&gt;net&lt;/b&gt;") < page.index("lownet")
+    assert "published" in page and "Someone et al. 2020" in page and "<b>net</b>" not in page
+    ranks = re.findall(r'<td class="num rank"[^>]*>(.*?)</td>', page)
+    assert [r for r in ranks if "ref" not in r] == ["1", "2"]  # references take no rank
+
+
+def test_reference_with_unknown_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text(
+        'name = "b"\ntitle = "B"\ndataset = "toy"\nfold = "split-0"\nsplit = "test"\nprimary = "PR-AUC-macro"\n'
+        '[[columns]]\nkey = "PR-AUC-macro"\n[[references]]\nname = "P"\ncitation = "C"\nscores = { "nope" = 0.1 }\n'
+    )
+    with pytest.raises(FormatError, match=r"b.toml: .*references\[0\].*nope"):
+        load_board(path)
