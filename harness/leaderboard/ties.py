@@ -10,6 +10,7 @@ always starts a new band.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 ALPHA = 0.05
@@ -29,15 +30,22 @@ def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLIC
         band = rank
         if previous is not None and predictions is not None and previous[1] is not None:
             above, above_predictions = previous
-            if above.fingerprint == run.fingerprint:
-                if run.fingerprint not in labels_by_fingerprint:
-                    found = store.split_labels(run.fingerprint)
-                    labels_by_fingerprint[run.fingerprint] = None if found is None else found[2]
-                labels = labels_by_fingerprint[run.fingerprint]
-                if labels is not None and not _decision_key(board.primary):
-                    test = paired_bootstrap(labels, above_predictions, predictions, key=board.primary, n=replicates, seed=seed)
-                    if test.p_value >= ALPHA:
-                        band = bands[above.run_id]
+            if above.fingerprint == run.fingerprint and not _decision_key(board.primary):
+                # A run re-recorded under the same id gets a new `created`, so the key changes with it.
+                test_key = json.dumps([above.run_id, above.created, run.run_id, run.created, board.primary, replicates, seed])
+                p_value = store.cached_p_value(test_key)
+                if p_value is None:
+                    if run.fingerprint not in labels_by_fingerprint:
+                        found = store.split_labels(run.fingerprint)
+                        labels_by_fingerprint[run.fingerprint] = None if found is None else found[2]
+                    labels = labels_by_fingerprint[run.fingerprint]
+                    if labels is not None:
+                        p_value = paired_bootstrap(
+                            labels, above_predictions, predictions, key=board.primary, n=replicates, seed=seed
+                        ).p_value
+                        store.cache_p_value(test_key, p_value)
+                if p_value is not None and p_value >= ALPHA:
+                    band = bands[above.run_id]
         bands[run.run_id] = band
         previous = (run, predictions)
     return bands

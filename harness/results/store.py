@@ -92,6 +92,10 @@ CREATE TABLE IF NOT EXISTS predictions (
     run_id TEXT PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
     scores BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS paired_tests (
+    test_key TEXT PRIMARY KEY,
+    p_value  REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS splits (
     fingerprint TEXT PRIMARY KEY,
     item_ids    TEXT NOT NULL,
@@ -271,26 +275,41 @@ class ResultsStore:
 
     def predictions(self, run_id: str) -> Any:
         """The run's recorded scores (float32 items x tags), or None when none were recorded."""
-        row = self._fetch_one("SELECT scores FROM predictions WHERE run_id = ?", (run_id,))
+        row = self._fetch_one("predictions", "SELECT scores FROM predictions WHERE run_id = ?", (run_id,))
         return None if row is None else _from_npy(row[0])
 
     def split_labels(self, fingerprint: str) -> tuple[tuple[str, ...], tuple[str, ...], Any] | None:
         """(item ids, tags, bool labels) of the split with this fingerprint, when recorded."""
-        row = self._fetch_one("SELECT item_ids, tags, labels FROM splits WHERE fingerprint = ?", (fingerprint,))
+        row = self._fetch_one("splits", "SELECT item_ids, tags, labels FROM splits WHERE fingerprint = ?", (fingerprint,))
         if row is None:
             return None
         return tuple(json.loads(row[0])), tuple(json.loads(row[1])), _from_npy(row[2])
 
+    def cached_p_value(self, test_key: str) -> float | None:
+        """A paired test's p-value computed before (the key names both runs, their versions and settings)."""
+        row = self._fetch_one("paired_tests", "SELECT p_value FROM paired_tests WHERE test_key = ?", (test_key,))
+        return None if row is None else float(row[0])
+
+    def cache_p_value(self, test_key: str, p_value: float) -> None:
+        if not self.path.exists():
+            return
+        with self._connect(write=True) as conn:
+            if not self._check_schema(conn):
+                return
+            self._ensure_extra_tables(conn)
+            conn.execute("INSERT OR REPLACE INTO paired_tests (test_key, p_value) VALUES (?, ?)", (test_key, float(p_value)))
+
     # -- internals -------------------------------------------------------------------------
 
-    def _fetch_one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    def _fetch_one(self, table: str, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """One row from an added table; None when the file or the table (an older store) is absent."""
         if not self.path.exists():
             return None
         with self._connect(write=False) as conn:
             if not self._check_schema(conn):
                 return None
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if not {"predictions", "splits"} <= tables:
+            if table not in tables:
                 return None
             return conn.execute(sql, params).fetchone()
 

@@ -56,3 +56,26 @@ def test_pr_curve(tmp_path: Path) -> None:
     assert all(0 <= r <= 1 and 0 <= p <= 1 for r, p in points)
     assert points[0][0] == 1.0 and points[-1] == (0.0, 1.0)  # scikit-learn's curve order: recall falls to 0
     assert pr_curve(store, next(r for r in runs if r.run_id == "bare")) is None
+
+
+def test_p_values_are_cached_in_the_store(tmp_path: Path, monkeypatch) -> None:
+    import harness.metrics.bootstrap as bootstrap
+
+    store, runs = _setup(tmp_path)
+    first = rank_bands(store, BOARD, runs, replicates=100)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the paired test ran again instead of coming from the cache")
+
+    monkeypatch.setattr(bootstrap, "paired_bootstrap", fail)
+    assert rank_bands(store, BOARD, runs, replicates=100) == first
+
+
+def test_a_store_from_before_the_cache_still_gets_ties(tmp_path: Path) -> None:
+    import sqlite3
+
+    store, runs = _setup(tmp_path)
+    with sqlite3.connect(store.path) as db:
+        db.execute("DROP TABLE paired_tests")
+    bands = rank_bands(store, BOARD, runs, replicates=100)
+    assert len(set(bands.values())) < len(bands)  # the twins still share a band
