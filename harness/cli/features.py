@@ -11,7 +11,7 @@ from harness import atomic
 from harness.cli._common import console, handle_errors
 from harness.errors import DataMissingError
 
-app = typer.Typer(help="Audio features (mel96).", no_args_is_help=True)
+app = typer.Typer(help="Audio features (mel96, stft-square).", no_args_is_help=True)
 
 
 @app.command("extract")
@@ -19,13 +19,15 @@ app = typer.Typer(help="Audio features (mel96).", no_args_is_help=True)
 def extract_command(
     audio: Annotated[Path, typer.Argument(help="Audio file (WAV, FLAC, OGG, MP3).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output .npy, float32 (bins, frames).")],
-    kind: Annotated[str, typer.Option("--kind", help="Feature kind: mel96.")] = "mel96",
+    kind: Annotated[str, typer.Option("--kind", help="Feature kind: mel96 or stft-square.")] = "mel96",
+    size: Annotated[int, typer.Option("--size", help="stft-square: K (129, 257, 513, 1025) for a K x K image.")] = 257,
 ) -> None:
-    """Extract the features of one audio file to a .npy file."""
+    """Extract the features of one audio file to a .npy file: mel96 (96, T) or stft-square (K, K)."""
     from harness.features.extract import extract_file
+    from harness.features.stft import SquareParams
 
     if not audio.is_file():
         raise DataMissingError(f"{audio}: no such audio file")
-    features = extract_file(audio, kind)
+    features = extract_file(audio, kind, square=SquareParams(size=size) if kind == "stft-square" else None)
     atomic.write_npy(out, features)
     console.print(f"{out}: {kind} {features.shape[0]} x {features.shape[1]} float32")

@@ -12,9 +12,10 @@ from harness.datasets.base import AudioSource, Dataset
 from harness.errors import FormatError, UnknownNameError
 from harness.features.audio import load_audio
 from harness.features.mel import MEL96, Mel96
+from harness.features.stft import SquareParams, stft_square
 from harness.features.store import FeatureStore, build_store, store_is_current
 
-FEATURE_KINDS: tuple[str, ...] = ("mel96",)
+FEATURE_KINDS: tuple[str, ...] = ("mel96", "stft-square")
 
 
 def check_kind(kind: str) -> str:
@@ -23,9 +24,16 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def extract_file(path: Path, kind: str = "mel96", device: str | torch.device = "cpu") -> np.ndarray:
-    """Features of one audio file as float32 ``(bins, frames)``."""
+def extract_file(
+    path: Path, kind: str = "mel96", device: str | torch.device = "cpu", square: SquareParams | None = None
+) -> np.ndarray:
+    """Features of one audio file as float32 ``(bins, frames)``; ``square`` sets the stft-square size."""
     check_kind(kind)
+    if kind == "stft-square":
+        params = square or SquareParams()
+        waveform = load_audio(Path(path), params.sample_rate).to(device)
+        with torch.inference_mode():
+            return stft_square(waveform, params).cpu().numpy().astype(np.float32)
     transform = Mel96(MEL96).to(device)
     waveform = load_audio(Path(path), MEL96.sample_rate).to(device)
     with torch.inference_mode():
@@ -60,6 +68,13 @@ def extract_many(
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Yield (item id, float32 ``(bins, frames)``) per source, batching equal lengths; segments are cut first."""
     check_kind(kind)
+    sources_list = [f if isinstance(f, AudioSource) else AudioSource(f[0], Path(f[1])) for f in files]
+    if kind == "stft-square":
+        params = SquareParams()
+        for source, wave in zip(sources_list, _decode(sources_list, params.sample_rate)):
+            with torch.inference_mode():
+                yield source.item_id, stft_square(wave.to(device), params).cpu().numpy().astype(np.float32)
+        return
     transform = Mel96(MEL96).to(device)
     sources = [f if isinstance(f, AudioSource) else AudioSource(f[0], Path(f[1])) for f in files]
     waveforms = _decode(sources, MEL96.sample_rate)
@@ -86,7 +101,7 @@ def prepare_features(
     check_kind(kind)
     dataset.ensure_source(on_source)
     directory = dataset.features_dir(kind)
-    params = {"kind": kind, **MEL96.as_dict()}
+    params = {"kind": kind, **(SquareParams().as_dict() if kind == "stft-square" else MEL96.as_dict())}
     checksum = dataset.source_checksum()
     if store_is_current(directory, kind, params, checksum):
         return FeatureStore(directory)
