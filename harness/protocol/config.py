@@ -46,4 +46,5 @@ class RunConfig:
 
     @property
     def hash(self) -> str:
-        return config_hash(self.as_dict())
+        """What the result depends on: every field but the evaluation batch size (a device detail)."""
+        return config_hash({k: v for k, v in self.as_dict().items() if k != "eval_batch_size"})

@@ -93,6 +93,7 @@ def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunRes
     flags = dataset.fold_flags(fold)
     for flag in flags:
         observer.stage(f"warning: {fold}: {flag}")
+    features = store.to_tensor(device if device.type == "cuda" else "cpu")  # once for every seed
     results = []
     for seed in request.seeds:
         config = RunConfig(
@@ -118,7 +119,7 @@ def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunRes
             # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
             eval_batch_size=256 if device.type == "cuda" else 16,
         )
-        results.append(_run_one(config, submission, store, splits, device, request, observer, flags, spec))
+        results.append(_run_one(config, submission, store, features, splits, device, request, observer, flags, spec))
     return results
 
 
@@ -140,6 +141,7 @@ def _run_one(
     config: RunConfig,
     submission: Submission,
     store: FeatureStore,
+    features: torch.Tensor,
     splits: dict[str, SplitData],
     device: torch.device,
     request: RunRequest,
@@ -165,7 +167,6 @@ def _run_one(
     model = submission.build(num_tags).to(device, memory_format=torch.channels_last)
     optimizer = _make_optimizer(config, model)
 
-    features = store.to_tensor(device if device.type == "cuda" else "cpu")
     gatherer = CropGatherer(features, store.index.offsets, store.index.n_frames, config.crop_frames, device)
     rows = {name: store.index.positions(split.item_ids) for name, split in splits.items()}
     frames = {name: store.index.n_frames[rows[name]] for name in splits}

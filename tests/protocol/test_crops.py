@@ -33,3 +33,18 @@ def test_gather_slices_and_tiles_short_items() -> None:
     assert batch.shape == (2, 1, 2, 4) and batch.dtype == torch.float32
     assert batch[0, 0, 0].tolist() == [2, 3, 4, 5]
     assert batch[1, 0, 1].tolist() == [6, 7, 8, 6]  # tiled: the 3-frame item repeats
+
+
+def test_config_hash_ignores_the_evaluation_batch_size() -> None:
+    from dataclasses import replace
+
+    from harness.protocol.config import RunConfig
+
+    config = RunConfig(
+        dataset="toy", fold="split-0", submission="vgg6", seed=0, feature="mel96", crop_frames=1280, optimizer="adam",
+        lr=1e-3, weight_decay=0.0, batch_size=64, epochs=3, patience=20, eval_crops_validation=10, eval_crops_test=20,
+        selection_metric="PR-AUC-macro", precision="bf16", train_fingerprint="a", validation_fingerprint="b",
+        test_fingerprint="c", eval_batch_size=16,
+    )
+    assert replace(config, eval_batch_size=256).hash == config.hash
+    assert replace(config, seed=1).hash != config.hash
