@@ -60,6 +60,11 @@ class Dataset(ABC):
         """What the features are extracted from, item by item; families with segments override it."""
         return [AudioSource(item_id, path) for item_id, path in self.audio_files()]
 
+    def precomputed_features(self, kind: str) -> list[tuple[str, Path]] | None:
+        """(item id, ``.npy`` file of float32 ``(bins, frames)``) when the publisher ships the features
+        of ``kind`` precomputed and they are on disk; the store imports them instead of decoding audio."""
+        return None
+
     @abstractmethod
     def ensure_source(self, on_progress: Progress | None = None) -> None:
         """Make sure the source files are on disk (generate or check them), or say how to get them."""

@@ -392,6 +392,19 @@ class MTGJamendoDataset(Dataset):
         """(TRACK_ID, ``ROOT/audio/<PATH>``) for every track of the split files."""
         return [(t.track_id, self.root / "audio" / t.path) for t in self.all_tracks()]
 
+    def precomputed_features(self, kind: str) -> list[tuple[str, Path]] | None:
+        """The official mel spectrograms (``ROOT/melspecs``, the mel96 recipe) when they are there."""
+        if kind != "mel96" or not (self.root / "melspecs").is_dir():
+            return None
+        files = self.melspec_files()
+        missing = [path for _, path in files if not path.is_file()]
+        if missing:
+            raise DataMissingError(
+                f"{len(missing)} of {len(files)} official mel spectrograms are missing under {self.root / 'melspecs'}, "
+                f"e.g. {missing[0]}; `harness datasets fetch {self.name} --root {self.root} --what melspecs` fetches them"
+            )
+        return files
+
     def melspec_files(self) -> list[tuple[str, Path]]:
         """(TRACK_ID, ``ROOT/melspecs/<PATH with .npy>``): the official precomputed mel spectrograms."""
         return [(t.track_id, self.root / "melspecs" / Path(t.path).with_suffix(".npy")) for t in self.all_tracks()]

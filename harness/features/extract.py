@@ -90,6 +90,19 @@ def extract_many(
             yield source.item_id, np.asarray(item_feats, dtype=np.float32)
 
 
+def _load_precomputed(files: Sequence[tuple[str, Path]], kind: str) -> Iterator[tuple[str, np.ndarray]]:
+    """Each ``.npy`` as float32 ``(bins, frames)``; a file of another shape is named."""
+    bins = MEL96.n_mels if kind == "mel96" else None
+    for item_id, path in files:
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise FormatError(f"{path}: not a readable .npy feature file ({exc}); fetch it again") from exc
+        if array.ndim != 2 or (bins is not None and array.shape[0] != bins) or array.shape[1] == 0:
+            raise FormatError(f"{path}: shape {array.shape}, expected ({bins or 'bins'}, frames) for {kind}")
+        yield item_id, array.astype(np.float32, copy=False)
+
+
 def prepare_features(
     dataset: Dataset,
     kind: str = "mel96",
@@ -103,8 +116,15 @@ def prepare_features(
     directory = dataset.features_dir(kind)
     params = {"kind": kind, **(SquareParams().as_dict() if kind == "stft-square" else MEL96.as_dict())}
     checksum = dataset.source_checksum()
+    precomputed = dataset.precomputed_features(kind)
+    if precomputed is not None:
+        params["source"] = "precomputed by the publisher"
     if store_is_current(directory, kind, params, checksum):
         return FeatureStore(directory)
+    if precomputed is not None:
+        return build_store(
+            directory, kind, params, _load_precomputed(precomputed, kind), len(precomputed), checksum, on_item=on_item
+        )
     files = dataset.audio_sources()
     return build_store(
         directory, kind, params, extract_many(files, kind, device), len(files), checksum, on_item=on_item
