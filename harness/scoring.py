@@ -86,7 +86,7 @@ class ScoreReport:
 
 
 def score_file(
-    path: Path,
+    path: Path | Predictions,
     dataset: str | None = None,
     fold: str | None = None,
     split: str | None = None,
@@ -95,7 +95,8 @@ def score_file(
     thresholds_from: Path | None = None,
     thresholds_on_test: bool = False,
 ) -> ScoreReport:
-    predictions = load_predictions(path)
+    predictions = path if isinstance(path, Predictions) else load_predictions(path)
+    path = predictions.path or Path("predictions")
     meta = predictions.meta
     dataset_name = dataset or meta.get("dataset")
     if dataset_name is None:
@@ -182,8 +183,8 @@ def score_folds(
     from harness.datasets import load_spec
     from harness.metrics.folds import aggregate_folds, pooled_scores
 
-    first_meta = load_predictions(paths[0]).meta if paths else {}
-    name = dataset or first_meta.get("dataset")
+    loaded = [load_predictions(path) for path in paths]  # each file read once
+    name = dataset or (loaded[0].meta.get("dataset") if loaded else None)
     if name is None:
         raise BadInputError("bare .npy files carry no dataset; pass --dataset NAME")
     folds = load_spec(name).default_folds
@@ -192,10 +193,9 @@ def score_folds(
             f"--fold all scores one file per fold of {name} ({len(folds)}: {folds[0]}..{folds[-1]}); got {len(paths)} files"
         )
     reports = []
-    for path, fold in zip(paths, folds):
-        meta_fold = load_predictions(path).meta.get("fold")
+    for predictions, fold in zip(loaded, folds):
         reports.append(
-            score_file(path, name, meta_fold or fold, split, root, thresholds_on_test=thresholds_on_test)
+            score_file(predictions, name, predictions.meta.get("fold") or fold, split, root, thresholds_on_test=thresholds_on_test)
         )
     if len({r.split.fold for r in reports}) != len(reports):
         raise BadInputError("--fold all: two files are for the same fold")
@@ -206,7 +206,7 @@ def score_folds(
     has_decisions = all(r.thresholds_source != "none" for r in reports)
     pooled = pooled_scores(
         [
-            (r.split.labels, r.predictions.scores, _decisions_of(r) if has_decisions else None)
+            (r.split.labels, r.predictions.scores, r.decisions if has_decisions else None)
             for r in reports
         ],
         reports[0].split.tags,
@@ -214,11 +214,6 @@ def score_folds(
         scorer=scorer_for(load_spec(name)),
     )
     return FoldsReport(tuple(reports), summary, pooled.values, "pooled over the out-of-fold test predictions")
-
-
-def _decisions_of(report: ScoreReport) -> np.ndarray:
-    assert report.decisions is not None
-    return report.decisions
 
 
 def compare_files(

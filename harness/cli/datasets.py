@@ -89,8 +89,12 @@ def prepare_command(
             on_item=counter_callback(progress, "extracting features", "files"),
         )
     paths.remember_root(name, dataset.root)
-    hours = store.manifest["total_frames"] / 46.875 / 3600
-    console.print(f"{name}: {store.manifest['n_items']} items, {hours:.2f} h of {store.kind} features in {store.directory}")
+    params = store.manifest["params"]
+    duration = ""
+    if "hop_length" in params:  # frame-based kinds: frames x hop / rate is the audio covered
+        hours = store.manifest["total_frames"] * params["hop_length"] / params["sample_rate"] / 3600
+        duration = f", {hours:.2f} h of audio"
+    console.print(f"{name}: {store.manifest['n_items']} items{duration}, {store.kind} features in {store.directory}")
 
 
 @app.command("fetch")

@@ -83,28 +83,28 @@ def _lines(path: Path) -> list[str]:
     return lines
 
 
+def _unique_lines(path: Path, what: str) -> tuple[str, ...]:
+    """The lines of ``path`` in file order; a repeated line names both line numbers."""
+    lines = _lines(path)
+    first: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if line in first:
+            raise FormatError(f"{path}:{number}: duplicate {what} {line!r} (first on line {first[line]})")
+        first[line] = number
+    return tuple(lines)
+
+
 def read_song_names(path: Path) -> tuple[str, ...]:
     """The song ids of ``songNames.txt`` in file order; a duplicate names both lines."""
-    songs = _lines(path)
-    first: dict[str, int] = {}
-    for number, song in enumerate(songs, start=1):
-        if song in first:
-            raise FormatError(f"{path}:{number}: duplicate song id {song!r} (first on line {first[song]})")
-        first[song] = number
+    songs = _unique_lines(path, "song id")
     if not songs:
         raise FormatError(f"{path}: no songs")
-    return tuple(songs)
+    return songs
 
 
 def read_vocab(path: Path) -> tuple[str, ...]:
     """The tag names of ``vocab.txt`` in column order; a duplicate names both lines."""
-    vocab = _lines(path)
-    first: dict[str, int] = {}
-    for number, tag in enumerate(vocab, start=1):
-        if tag in first:
-            raise FormatError(f"{path}:{number}: duplicate tag {tag!r} (first on line {first[tag]})")
-        first[tag] = number
-    return tuple(vocab)
+    return _unique_lines(path, "tag")
 
 
 def emotion_tags(vocab: Sequence[str], path: Path | str = VOCAB) -> tuple[str, ...]:

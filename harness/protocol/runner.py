@@ -146,8 +146,8 @@ def _run_one(
     device: torch.device,
     request: RunRequest,
     observer: RunObserver,
-    flags: tuple[str, ...] = (),
-    dataset_spec: DatasetSpec | None = None,
+    flags: tuple[str, ...],
+    dataset_spec: DatasetSpec,
 ) -> RunResult:
     parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
     previous = find_resumable(parent, config.hash) if request.resume else None
@@ -255,7 +255,7 @@ def _run_one(
     thresholds = fit_thresholds_on_validation(splits["validation"].labels, predictions["validation"])
     decisions = apply_thresholds(predictions["test"], thresholds)
     test = splits["test"]
-    scorer = scorer_for(dataset_spec) if dataset_spec is not None else official_scores
+    scorer = scorer_for(dataset_spec)
     scored = scorer(test.labels, predictions["test"], decisions, tags=test.tags)
     validation = scorer(
         splits["validation"].labels, predictions["validation"],
