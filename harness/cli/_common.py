@@ -74,3 +74,47 @@ def counter_callback(progress: Progress, description: str, unit: str = "items") 
         progress.update(task_id[0], completed=done, total=total, rate=f"{speed:.1f} {unit}/s" if speed else "")
 
     return update
+
+
+def extraction_callback(progress: Progress, description: str) -> Callable[[Any], None]:
+    """An ``on_item(BuildProgress)`` callback: files done of total, audio hours, x real time, skips, ETA."""
+    task_id: list[int] = []
+
+    def update(state: Any) -> None:
+        if not task_id:
+            task_id.append(progress.add_task(description, total=state.total, completed=state.done, rate=""))
+        hours = state.audio_seconds / 3600
+        fields = [f"{hours:.2f} h audio"]
+        if state.audio_seconds:
+            fields.append(f"{state.realtime_factor:.0f}x real time")
+        if state.skipped:
+            fields.append(f"[yellow]{state.skipped} skipped[/]")
+        progress.update(task_id[0], completed=state.done, total=state.total, rate=", ".join(fields))
+
+    return update
+
+
+def print_build_summary(name: str, store: Any) -> None:
+    """What ``prepare`` did: items stored, audio covered, this build's rate, and every skipped file."""
+    manifest = store.manifest
+    params = manifest["params"]
+    line = f"{name}: {manifest['n_items']} items, {store.kind} features in {store.directory}"
+    if "hop_length" in params:  # frame-based kinds: frames x hop / rate is the audio covered
+        line += f"; {manifest['total_frames'] * params['hop_length'] / params['sample_rate'] / 3600:.2f} h of audio"
+    console.print(line)
+    build = store.last_build
+    if build is not None:
+        extracted = build.done - build.resumed - build.skipped
+        text = f"this build: {extracted} extracted in {build.wall_seconds:.1f} s"
+        if build.audio_seconds:
+            text += f" ({build.audio_seconds / 3600:.2f} h of audio, {build.realtime_factor:.0f}x real time)"
+        if build.resumed:
+            text += f", {build.resumed} already done by an interrupted build"
+        console.print(text)
+    else:
+        console.print("the store was current; nothing extracted (`--rebuild` forces it)")
+    skipped = store.skipped
+    if skipped:
+        err_console.print(f"[bold yellow]{len(skipped)} items skipped[/] (recorded in {store.directory / 'manifest.json'}):")
+        for entry in skipped:
+            err_console.print(f"  {entry['item_id']}: {entry['reason']}", soft_wrap=True)

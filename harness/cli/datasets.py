@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from harness import atomic, paths
-from harness.cli._common import RootOption, console, counter_callback, handle_errors, progress_bar
+from harness.cli._common import RootOption, console, counter_callback, extraction_callback, handle_errors, print_build_summary, progress_bar
 from harness.datasets import list_datasets, load_spec, open_dataset
 from harness.datasets.registry import SPLITS
 from harness.errors import RunFailedError
@@ -73,28 +73,33 @@ def show_command(
 def prepare_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. toy.")],
     root: RootOption = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Feature kind: mel96 or stft-square (default: the dataset's).")] = None,
+    size: Annotated[int | None, typer.Option("--size", help="stft-square: K of the K x K image (default: the dataset's).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Extract everything again, even if the store is current.")] = False,
 ) -> None:
-    """Make the dataset's sources present (toy: generate them), then build its feature store."""
-    from harness.features.extract import prepare_features
+    """Make the dataset's sources present (toy: generate them), then build its feature store.
+
+    The build is resumable: run the same command again after an interruption and it continues.
+    Audio that cannot be decoded, is empty or is too short is reported by name and skipped.
+    """
+    from harness.features.extract import prepare_features, square_params_for
     from harness.protocol.runner import pick_device
 
     dataset = open_dataset(name, root)
+    feature = kind or dataset.spec.protocol.feature
     with progress_bar() as progress:
         store = prepare_features(
             dataset,
-            dataset.spec.protocol.feature,
+            feature,
             pick_device(device),
             on_source=counter_callback(progress, f"generating {name}", "items"),
-            on_item=counter_callback(progress, "extracting features", "files"),
+            on_item=extraction_callback(progress, f"{feature} features"),
+            rebuild=rebuild,
+            square=square_params_for(dataset.spec, feature, size),
         )
     paths.remember_root(name, dataset.root)
-    params = store.manifest["params"]
-    duration = ""
-    if "hop_length" in params:  # frame-based kinds: frames x hop / rate is the audio covered
-        hours = store.manifest["total_frames"] * params["hop_length"] / params["sample_rate"] / 3600
-        duration = f", {hours:.2f} h of audio"
-    console.print(f"{name}: {store.manifest['n_items']} items{duration}, {store.kind} features in {store.directory}")
+    print_build_summary(name, store)
 
 
 @app.command("fetch")

@@ -28,8 +28,12 @@ class ProtocolDefaults:
     eval_crops_test: int = 20
     max_epochs: int | None = None  # an epoch budget every submission gets at most on this dataset
     selection_metric: str = "PR-AUC-macro"
+    all_folds: bool = False  # `harness run` trains every fold of the main set by default (CAL500 family)
+    square_size: int = 257  # K of the stft-square K x K image (the CNN paper: 513 for CAL500, 257 for CAL500exp)
 
     def __post_init__(self) -> None:
+        if self.square_size not in (129, 257, 513, 1025):
+            raise ValueError(f"square_size must be one of 129, 257, 513, 1025, got {self.square_size}")
         for name in ("eval_crops_validation", "eval_crops_test"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -1,4 +1,4 @@
-"""Audio decoding with soundfile: mono float32 at a target sample rate (torchaudio resampling)."""
+"""Audio decoding with soundfile (libsndfile: WAV, FLAC, OGG, MP3), mono float32; torchaudio resampling."""
 
 from __future__ import annotations
 
@@ -12,18 +12,26 @@ import torchaudio.functional as AF
 from harness.errors import FormatError
 
 
-def load_audio(path: Path, sample_rate: int) -> torch.Tensor:
-    """Decode ``path`` (WAV, FLAC, OGG, MP3 through libsndfile) to a mono float32 tensor at ``sample_rate``.
+def decode_audio(path: Path) -> tuple[torch.Tensor, int]:
+    """Decode ``path`` to a mono float32 tensor (channels averaged) and its sample rate.
 
-    Channels are averaged; other rates are resampled with torchaudio's band-limited sinc resampler.
+    An unreadable, truncated or empty file raises FormatError naming it.
     """
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise FormatError(f"{path}: cannot decode audio ({exc}); re-download or remove the file") from exc
     if data.size == 0:
-        raise FormatError(f"{path}: the audio file is empty")
-    mono = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-    if rate != sample_rate:
-        mono = AF.resample(mono, orig_freq=int(rate), new_freq=int(sample_rate))
-    return mono
+        raise FormatError(f"{path}: the audio file is empty (no samples)")
+    return torch.from_numpy(np.ascontiguousarray(data.mean(axis=1))), int(rate)
+
+
+def resample(mono: torch.Tensor, rate: int, target: int) -> torch.Tensor:
+    """torchaudio's band-limited sinc resampler, where the tensor lives (CPU or GPU)."""
+    return mono if rate == target else AF.resample(mono, orig_freq=int(rate), new_freq=int(target))
+
+
+def load_audio(path: Path, sample_rate: int) -> torch.Tensor:
+    """Decode ``path`` and resample it to ``sample_rate``."""
+    mono, rate = decode_audio(path)
+    return resample(mono, rate, sample_rate)

@@ -1,21 +1,44 @@
-"""Feature extraction: one audio file, or a whole dataset into its feature store."""
+"""Feature extraction: one audio file, or a whole dataset into its feature store.
+
+The dataset-wide build (:func:`prepare_features`) decodes files in background threads, runs the
+transform in batches on the chosen device (a GPU when there is one), and writes through a resumable
+:class:`~harness.features.store.StoreBuilder`. Rules for bad audio, applied the same way by
+``harness features extract`` and ``harness datasets prepare``:
+
+- a file that cannot be decoded (corrupt, truncated, not audio) or holds no samples is reported by
+  name and skipped;
+- audio (or a segment) shorter than one analysis window (mel96: 512 samples at 12 kHz, 43 ms;
+  stft-square: ``nfft`` samples at 22,050 Hz, 12 ms at K = 257) is too short to give one full frame
+  and is skipped too;
+- anything longer is kept: an item shorter than a training crop is tiled by the protocol (see
+  :mod:`harness.protocol.crops`).
+
+``prepare`` counts the skipped items in its summary and records them, with their reasons, in the
+store's manifest; the rest of the store is built.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from harness.datasets.base import AudioSource, Dataset
+from harness.datasets.registry import DatasetSpec
 from harness.errors import FormatError, UnknownNameError
-from harness.features.audio import load_audio
-from harness.features.mel import MEL96, Mel96
-from harness.features.stft import SquareParams, stft_square
-from harness.features.store import FeatureStore, build_store, store_is_current
+from harness.features.audio import decode_audio, resample
+from harness.features.mel import MEL96, Mel96, n_frames
+from harness.features.stft import SquareParams, stft_square_batch
+from harness.features.store import FeatureStore, StoreBuilder, store_is_current
 
 FEATURE_KINDS: tuple[str, ...] = ("mel96", "stft-square")
+DECODE_THREADS = 2  # soundfile and the resampler release the GIL; more threads than cores buy nothing
+PREFETCH = 8  # files decoded ahead of the transform
 
 
 def check_kind(kind: str) -> str:
@@ -24,20 +47,44 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def extract_file(
-    path: Path, kind: str = "mel96", device: str | torch.device = "cpu", square: SquareParams | None = None
-) -> np.ndarray:
-    """Features of one audio file as float32 ``(bins, frames)``; ``square`` sets the stft-square size."""
-    check_kind(kind)
-    if kind == "stft-square":
-        params = square or SquareParams()
-        waveform = load_audio(Path(path), params.sample_rate).to(device)
-        with torch.inference_mode():
-            return stft_square(waveform, params).cpu().numpy().astype(np.float32)
-    transform = Mel96(MEL96).to(device)
-    waveform = load_audio(Path(path), MEL96.sample_rate).to(device)
-    with torch.inference_mode():
-        return transform(waveform).cpu().numpy().astype(np.float32)
+def sample_rate_of(kind: str, square: SquareParams | None = None) -> int:
+    return (square or SquareParams()).sample_rate if kind == "stft-square" else MEL96.sample_rate
+
+
+def min_samples(kind: str, square: SquareParams | None = None) -> int:
+    """The shortest audio that gives one full analysis window."""
+    return (square or SquareParams()).nfft if kind == "stft-square" else MEL96.n_fft
+
+
+@dataclass
+class BuildProgress:
+    """Where a ``prepare`` stands: files done (extracted or skipped) of ``total``, audio extracted."""
+
+    done: int = 0
+    total: int = 0
+    skipped: int = 0
+    resumed: int = 0  # items already in an interrupted build's journal, not extracted again
+    audio_seconds: float = 0.0
+    started: float = 0.0
+
+    @property
+    def wall_seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def realtime_factor(self) -> float:
+        """Audio-seconds extracted per wall-second."""
+        return self.audio_seconds / max(self.wall_seconds, 1e-9)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One item's features, or the reason it was skipped (``features`` is None)."""
+
+    item_id: str
+    features: np.ndarray | None
+    audio_seconds: float = 0.0
+    reason: str = ""
 
 
 def cut_segment(waveform: torch.Tensor, source: AudioSource, sample_rate: int) -> torch.Tensor:
@@ -54,53 +101,180 @@ def cut_segment(waveform: torch.Tensor, source: AudioSource, sample_rate: int) -
     return waveform[..., begin:end]
 
 
-def _decode(sources: Sequence[AudioSource], sample_rate: int) -> Iterator[torch.Tensor]:
-    """Waveforms of ``sources`` in order; a file shared by consecutive segments is decoded once."""
-    cached: tuple[Path, torch.Tensor] | None = None
+def _check_length(waveform: torch.Tensor, source: AudioSource, kind: str, square: SquareParams | None) -> None:
+    needed = min_samples(kind, square)
+    if waveform.shape[-1] < needed:
+        rate = sample_rate_of(kind, square)
+        raise FormatError(
+            f"{source.path}: too short for {kind} ({waveform.shape[-1]} samples at {rate} Hz, "
+            f"{1000 * waveform.shape[-1] / rate:.1f} ms; one {needed}-sample window is the minimum)"
+        )
+
+
+def _load(path: Path, rate: int, device: torch.device) -> torch.Tensor:
+    """Decode and resample one file (resampling on ``device``)."""
+    mono, file_rate = decode_audio(path)
+    return resample(mono.to(device), file_rate, rate)
+
+
+def _waveforms(
+    sources: Sequence[AudioSource], kind: str, device: torch.device, square: SquareParams | None
+) -> Iterator[tuple[AudioSource, torch.Tensor | None, str]]:
+    """(source, waveform or None, reason) in order; files are decoded ahead in threads, once per file.
+
+    On the CPU the threads also resample; on a GPU they only decode, and resampling runs on the GPU.
+    """
+    rate = sample_rate_of(kind, square)
+    resample_device = torch.device("cpu") if device.type == "cpu" else None
+
+    def decode(path: Path) -> tuple[torch.Tensor, int] | torch.Tensor:
+        if resample_device is not None:
+            return _load(path, rate, resample_device)
+        return decode_audio(path)
+
+    unique: list[Path] = []
     for source in sources:
-        if cached is None or cached[0] != source.path:
-            cached = (source.path, load_audio(Path(source.path), sample_rate))
-        yield cut_segment(cached[1], source, sample_rate)
+        if not unique or unique[-1] != source.path:
+            unique.append(source.path)
+    with ThreadPoolExecutor(DECODE_THREADS) as pool:
+        futures: dict[int, Future] = {}
+        next_submit = 0
+        current: tuple[int, object] | None = None
+        file_index = -1
+        last_path: Path | None = None
+        for source in sources:
+            if source.path != last_path:
+                file_index += 1
+                last_path = source.path
+                while next_submit < len(unique) and next_submit <= file_index + PREFETCH:
+                    futures[next_submit] = pool.submit(decode, unique[next_submit])
+                    next_submit += 1
+                future = futures.pop(file_index)
+                try:
+                    decoded = future.result()
+                    if resample_device is None:
+                        mono, file_rate = decoded  # type: ignore[misc]
+                        decoded = resample(mono.to(device), file_rate, rate)
+                    current = (file_index, decoded)
+                except FormatError as exc:
+                    current = (file_index, exc)
+            assert current is not None
+            payload = current[1]
+            if isinstance(payload, FormatError):
+                yield source, None, payload.message
+                continue
+            try:
+                wave = cut_segment(payload, source, rate)  # type: ignore[arg-type]
+                _check_length(wave, source, kind, square)
+            except FormatError as exc:
+                yield source, None, exc.message
+                continue
+            yield source, wave.to(device), ""
+
+
+def extract_file(
+    path: Path, kind: str = "mel96", device: str | torch.device = "cpu", square: SquareParams | None = None
+) -> np.ndarray:
+    """Features of one audio file as float32 ``(bins, frames)``; ``square`` sets the stft-square size.
+
+    A file that cannot be decoded, or is too short, raises FormatError naming it.
+    """
+    check_kind(kind)
+    device = torch.device(device)
+    params = square or SquareParams()
+    wave = _load(Path(path), sample_rate_of(kind, params), device)
+    _check_length(wave, AudioSource(Path(path).stem, Path(path)), kind, params)
+    with torch.inference_mode():
+        if kind == "stft-square":
+            return stft_square_batch(wave[None], params)[0].cpu().numpy().astype(np.float32)
+        return Mel96(MEL96).to(device)(wave).cpu().numpy().astype(np.float32)
+
+
+def extract_sources(
+    sources: Sequence[AudioSource],
+    kind: str = "mel96",
+    device: str | torch.device = "cpu",
+    batch_size: int = 16,
+    square: SquareParams | None = None,
+) -> Iterator[Extracted]:
+    """One :class:`Extracted` per source, in order; bad audio gives a reason instead of features.
+
+    Items are transformed in batches: mel96 pads the waveforms of a batch with zeros to the longest
+    (zeros after an item's end change none of its frames) and keeps each item's own frames.
+    """
+    check_kind(kind)
+    device = torch.device(device)
+    params = square or SquareParams()
+    rate = sample_rate_of(kind, params)
+    transform = Mel96(MEL96).to(device) if kind == "mel96" else None
+    batch: list[tuple[AudioSource, torch.Tensor]] = []
+
+    def run_batch() -> Iterator[Extracted]:
+        waves = [wave for _, wave in batch]
+        with torch.inference_mode():
+            if transform is None:
+                feats = stft_square_batch(waves, params)
+                outputs = [feats[i] for i in range(len(waves))]
+            else:
+                longest = max(w.shape[-1] for w in waves)
+                stacked = torch.stack([torch.nn.functional.pad(w, (0, longest - w.shape[-1])) for w in waves])
+                feats = transform(stacked)
+                outputs = [feats[i, :, : n_frames(w.shape[-1])] for i, w in enumerate(waves)]
+            arrays = [out.float().cpu().numpy() for out in outputs]
+        for (source, wave), array in zip(batch, arrays):
+            yield Extracted(source.item_id, array, wave.shape[-1] / rate)
+        batch.clear()
+
+    for source, wave, reason in _waveforms(sources, kind, device, params):
+        if wave is None:
+            yield Extracted(source.item_id, None, reason=reason)
+            continue
+        batch.append((source, wave))
+        if len(batch) >= batch_size:
+            yield from run_batch()
+    if batch:
+        yield from run_batch()
 
 
 def extract_many(
     files: Sequence[AudioSource | tuple[str, Path]], kind: str = "mel96", device: str | torch.device = "cpu", batch_size: int = 16
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield (item id, float32 ``(bins, frames)``) per source, batching equal lengths; segments are cut first."""
-    check_kind(kind)
-    sources_list = [f if isinstance(f, AudioSource) else AudioSource(f[0], Path(f[1])) for f in files]
-    if kind == "stft-square":
-        params = SquareParams()
-        for source, wave in zip(sources_list, _decode(sources_list, params.sample_rate)):
-            with torch.inference_mode():
-                yield source.item_id, stft_square(wave.to(device), params).cpu().numpy().astype(np.float32)
-        return
-    transform = Mel96(MEL96).to(device)
+    """Yield (item id, float32 ``(bins, frames)``) per source; the first bad file raises FormatError."""
     sources = [f if isinstance(f, AudioSource) else AudioSource(f[0], Path(f[1])) for f in files]
-    waveforms = _decode(sources, MEL96.sample_rate)
-    for start in range(0, len(sources), batch_size):
-        chunk = sources[start : start + batch_size]
-        waves = [next(waveforms) for _ in chunk]
-        with torch.inference_mode():
-            if len({w.shape[0] for w in waves}) == 1:
-                feats = transform(torch.stack(waves).to(device)).cpu().numpy()
-            else:
-                feats = [transform(w.to(device)).cpu().numpy() for w in waves]
-        for source, item_feats in zip(chunk, feats):
-            yield source.item_id, np.asarray(item_feats, dtype=np.float32)
+    for item in extract_sources(sources, kind, device, batch_size):
+        if item.features is None:
+            raise FormatError(item.reason)
+        yield item.item_id, item.features
 
 
-def _load_precomputed(files: Sequence[tuple[str, Path]], kind: str) -> Iterator[tuple[str, np.ndarray]]:
-    """Each ``.npy`` as float32 ``(bins, frames)``; a file of another shape is named."""
+def _load_precomputed(files: Sequence[tuple[str, Path]], kind: str) -> Iterator[Extracted]:
+    """Each ``.npy`` as float32 ``(bins, frames)``; a missing, unreadable or misshapen file is skipped with its reason."""
     bins = MEL96.n_mels if kind == "mel96" else None
     for item_id, path in files:
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
-            raise FormatError(f"{path}: not a readable .npy feature file ({exc}); fetch it again") from exc
+            yield Extracted(item_id, None, reason=f"{path}: not a readable .npy feature file ({exc}); fetch it again")
+            continue
         if array.ndim != 2 or (bins is not None and array.shape[0] != bins) or array.shape[1] == 0:
-            raise FormatError(f"{path}: shape {array.shape}, expected ({bins or 'bins'}, frames) for {kind}")
-        yield item_id, array.astype(np.float32, copy=False)
+            yield Extracted(item_id, None, reason=f"{path}: shape {array.shape}, expected ({bins or 'bins'}, frames) for {kind}")
+            continue
+        if not np.isfinite(array).all():
+            yield Extracted(item_id, None, reason=f"{path}: holds NaN or infinite values; fetch it again")
+            continue
+        seconds = array.shape[1] * MEL96.hop_length / MEL96.sample_rate if kind == "mel96" else 0.0
+        yield Extracted(item_id, array.astype(np.float32, copy=False), seconds)
+
+
+def square_params_for(spec: DatasetSpec, kind: str, size: int | None = None) -> SquareParams | None:
+    """The stft-square parameters of a dataset (its registry's ``square_size``, or ``size``); None for mel96."""
+    if kind != "stft-square":
+        return None
+    return SquareParams(size=size or spec.protocol.square_size)
+
+
+def feature_params(kind: str, square: SquareParams | None = None) -> dict[str, object]:
+    return {"kind": kind, **((square or SquareParams()).as_dict() if kind == "stft-square" else MEL96.as_dict())}
 
 
 def prepare_features(
@@ -108,24 +282,53 @@ def prepare_features(
     kind: str = "mel96",
     device: str | torch.device = "cpu",
     on_source: Callable[[int, int], None] | None = None,
-    on_item: Callable[[int, int], None] | None = None,
+    on_item: Callable[[BuildProgress], None] | None = None,
+    rebuild: bool = False,
+    square: SquareParams | None = None,
 ) -> FeatureStore:
-    """Make the dataset's sources present, then build its feature store unless it is current."""
+    """Make the dataset's sources present, then build its feature store unless it is current.
+
+    The build is resumable: an interrupted one continues from its journal. ``rebuild`` discards a
+    current store (and any interrupted build) and extracts everything again.
+    """
     check_kind(kind)
     dataset.ensure_source(on_source)
     directory = dataset.features_dir(kind)
-    params = {"kind": kind, **(SquareParams().as_dict() if kind == "stft-square" else MEL96.as_dict())}
+    params = feature_params(kind, square)
     checksum = dataset.source_checksum()
     precomputed = dataset.precomputed_features(kind)
     if precomputed is not None:
         params["source"] = "precomputed by the publisher"
-    if store_is_current(directory, kind, params, checksum):
+    if not rebuild and store_is_current(directory, kind, params, checksum):
         return FeatureStore(directory)
+    if rebuild:
+        import shutil
+
+        shutil.rmtree(directory.with_name(f".{directory.name}.building"), ignore_errors=True)
+    builder = StoreBuilder(directory, kind, params, checksum)
     if precomputed is not None:
-        return build_store(
-            directory, kind, params, _load_precomputed(precomputed, kind), len(precomputed), checksum, on_item=on_item
-        )
-    files = dataset.audio_sources()
-    return build_store(
-        directory, kind, params, extract_many(files, kind, device), len(files), checksum, on_item=on_item
-    )
+        order = [item_id for item_id, _ in precomputed]
+        pending = set(builder.pending(order))
+        items: Iterator[Extracted] = _load_precomputed([(i, p) for i, p in precomputed if i in pending], kind)
+    else:
+        sources = dataset.audio_sources()
+        order = [s.item_id for s in sources]
+        pending = set(builder.pending(order))
+        items = extract_sources([s for s in sources if s.item_id in pending], kind, device, square=square)
+    progress = BuildProgress(total=len(order), resumed=len(order) - len(pending), started=time.monotonic())
+    progress.done = progress.resumed
+    if on_item is not None:
+        on_item(progress)
+    for item in items:
+        if item.features is None:
+            builder.skip(item.item_id, item.reason)
+            progress.skipped += 1
+        else:
+            builder.add(item.item_id, item.features)
+            progress.audio_seconds += item.audio_seconds
+        progress.done += 1
+        if on_item is not None:
+            on_item(progress)
+    store = builder.finish(order)
+    store.last_build = progress
+    return store

@@ -6,11 +6,12 @@ are evenly spaced over the whole segment, ``round(linspace(0, n - nfft, K))`` (s
 exceed the window and frames may not overlap); the power ``|STFT|^2``, log-compressed as
 ``10 * log10(max(x, 1e-10))``. The result is a ``K x K`` image (bins x frames); ``K`` is one of 129,
 257 (the default, the papers' choice for CAL500exp), 513 (CAL500) or 1025. A segment shorter than
-one window is zero-padded at the end to ``nfft`` samples.
+one window has no full frame and is refused (``prepare`` reports and skips it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -48,11 +49,21 @@ def stft_square(waveform: torch.Tensor, params: SquareParams = SquareParams()) -
     """A mono waveform ``(samples,)`` to a ``(K, K)`` log power spectrogram (bins x frames), float32."""
     if waveform.ndim != 1:
         raise BadInputError(f"stft-square expects a mono waveform (samples,), got shape {tuple(waveform.shape)}")
-    signal = waveform.float()
-    if signal.shape[0] < params.nfft:
-        signal = torch.nn.functional.pad(signal, (0, params.nfft - signal.shape[0]))
-    starts = torch.as_tensor(frame_starts(signal.shape[0], params), device=signal.device)
-    frames = signal[starts[:, None] + torch.arange(params.nfft, device=signal.device)[None, :]]  # (K, nfft)
-    window = torch.hann_window(params.nfft, periodic=True, device=signal.device)
-    power = torch.fft.rfft(frames * window, dim=-1).abs().pow(2)  # (K frames, K bins)
-    return (10.0 * torch.log10(torch.clamp(power, min=params.floor))).T.contiguous()
+    return stft_square_batch([waveform], params)[0]
+
+
+def stft_square_batch(waveforms: Sequence[torch.Tensor] | torch.Tensor, params: SquareParams = SquareParams()) -> torch.Tensor:
+    """Mono waveforms of any lengths (each at least ``nfft`` samples) to ``(N, K, K)`` images in one FFT."""
+    frames = []
+    for waveform in waveforms:
+        signal = waveform.float()
+        if signal.shape[-1] < params.nfft:
+            raise BadInputError(
+                f"stft-square of size {params.size} needs at least {params.nfft} samples, got {signal.shape[-1]}"
+            )
+        starts = torch.as_tensor(frame_starts(signal.shape[-1], params), device=signal.device)
+        frames.append(signal[starts[:, None] + torch.arange(params.nfft, device=signal.device)[None, :]])  # (K, nfft)
+    stacked = torch.stack(frames)  # (N, K frames, nfft)
+    window = torch.hann_window(params.nfft, periodic=True, device=stacked.device)
+    power = torch.fft.rfft(stacked * window, dim=-1).abs().pow(2)  # (N, K frames, K bins)
+    return (10.0 * torch.log10(torch.clamp(power, min=params.floor))).transpose(1, 2).contiguous()

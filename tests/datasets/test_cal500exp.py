@@ -289,7 +289,8 @@ def test_prepare_cuts_each_segment_from_its_song(exp: tuple[Path, Path, dict]) -
     assert store.index.item_ids == dataset.items.item_ids
     by_song: dict[str, list[tuple[float, float]]] = {}
     for segment, n in zip(dataset.segments, store.index.n_frames):
-        assert n == round((segment.end - segment.start) * sr) // 256 + 1
+        # the segment's samples [round(start * sr), round(end * sr)), framed as Essentia frames them
+        assert n == -(-(round(segment.end * sr) - round(segment.start * sr)) // 256) + 1
         by_song.setdefault(segment.song, []).append((segment.start, float(store.item(segment.item_id).max())))
     for levels in by_song.values():
         peaks = [peak for _, peak in sorted(levels)]

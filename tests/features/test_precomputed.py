@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness.datasets import open_dataset
-from harness.errors import DataMissingError, FormatError
+from harness.errors import DataMissingError
 from harness.features.extract import prepare_features
 
 _spec = importlib.util.spec_from_file_location("mtg_fixtures", Path(__file__).resolve().parents[1] / "datasets" / "test_mtg_jamendo.py")
@@ -50,8 +50,14 @@ def test_missing_and_malformed_melspecs_are_named(root: Path) -> None:
     dataset = open_dataset(mtg.NAME, root)
     track, path = dataset.melspec_files()[0]
     np.save(path, np.zeros((48, 10), dtype=np.float32))
-    with pytest.raises(FormatError, match=r"shape \(48, 10\), expected \(96, frames\)"):
-        prepare_features(dataset)
+    store = prepare_features(dataset)  # the malformed file is reported and skipped; the rest is built
+    assert track not in store.index.item_ids and len(store.index.item_ids) == len(dataset.melspec_files()) - 1
+    [skipped] = store.skipped
+    assert skipped["item_id"] == track
+    assert str(path) in skipped["reason"] and "shape (48, 10), expected (96, frames)" in skipped["reason"]
+    path.write_bytes(b"\x93NUMPY truncated")
+    store = prepare_features(dataset, rebuild=True)
+    assert "not a readable .npy" in store.skipped[0]["reason"]
     path.unlink()
     with pytest.raises(DataMissingError, match="--what melspecs"):
         prepare_features(dataset)

@@ -40,8 +40,10 @@ def test_a_tone_peaks_in_its_bin() -> None:
     np.testing.assert_allclose(image[:, 0].numpy()[strong], expected[strong], atol=1e-3)
 
 
-def test_short_segments_are_padded_and_bad_sizes_refused() -> None:
-    assert stft_square(torch.randn(100), SquareParams(size=129)).shape == (129, 129)
+def test_short_segments_and_bad_sizes_refused() -> None:
+    assert stft_square(torch.randn(256), SquareParams(size=129)).shape == (129, 129)  # exactly one window
+    with pytest.raises(BadInputError, match="at least 256 samples"):
+        stft_square(torch.randn(255), SquareParams(size=129))
     with pytest.raises(BadInputError, match="129, 257, 513, 1025"):
         SquareParams(size=256)
 
