@@ -14,8 +14,9 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "feature_speed.py"
 TINY = [
-    "--files", "2", "--seconds", "2", "--items", "8", "--frames", "1800", "--crop", "1280",
-    "--batch", "4", "--store-batches", "2", "--file-batches", "2", "--workers", "0", "--mp3-files", "1", "--cpu-only",
+    "--files", "2", "--seconds", "2", "--mp3-files", "1", "--items", "8", "--frames", "1800",
+    "--crop", "1280", "--batch", "4", "--store-batches", "2", "--file-batches", "2", "--repeats", "2",
+    "--workers", "0", "--cpu-only",
 ]  # fmt: skip
 
 
