@@ -1,16 +1,60 @@
 """Submission folders: ``submission.toml`` + ``model.py`` (+ ``README.md``).
 
-This is the only module that imports submission code. A submission's ``model.py`` defines
-``build(num_tags: int, **params) -> torch.nn.Module`` mapping ``(B, 1, bins, frames)`` to logits
-``(B, num_tags)``; ``params`` come from the ``[model]`` table of ``submission.toml``.
+This is the only module that imports submission code.
+
+The model
+---------
+``model.py`` defines ``build(num_tags: int, **params) -> torch.nn.Module``; ``params`` are the
+``[model]`` table of ``submission.toml``. The module maps a batch of features to logits
+``(B, num_tags)``; the harness applies the sigmoid. The batch depends on ``feature``:
+
+- ``mel96``: ``(B, 1, 96, crop_frames)`` mel-spectrogram crops in dB;
+- ``stft-square``: ``(B, 1, K, K)`` square log power spectrograms, ``K = crop_frames`` (one of 129,
+  257, 513, 1025; 257 when ``crop_frames`` is left out).
+
+No-training submissions
+-----------------------
+``[training] epochs = 0`` means "no training: the model is evaluated as built". The whole
+``[optimizer]`` table may then be left out (it defaults to adam with lr 1e-3, recorded and unused),
+``batch_size`` defaults to 64, and ``patience`` is ignored. Such a model may have no parameters at
+all: the naive baselines ``submissions/popular`` and ``submissions/random`` are built this way.
+``SubmissionSpec.trains`` is ``epochs > 0``.
+
+Label statistics: ``fit_labels``
+--------------------------------
+A built module may define ``fit_labels(self, labels: torch.Tensor) -> None``. The runner calls it
+once per run, after ``build`` and before training (or, with ``epochs = 0``, before evaluation),
+with the training split's label matrix: float32, shape ``(items, num_tags)``, values 0.0 or 1.0,
+columns in the dataset's tag order. It is the only label information a model gets outside its
+training batches; what it learns from them should be kept in buffers, so checkpoints carry it.
+
+Checks
+------
+``check_submission`` imports a folder, validates ``submission.toml``, builds the model for 8 tags
+and on a seeded dummy batch (``(2, 1, 96, crop_frames)`` or ``(2, 1, K, K)``, from the feature):
+
+1. calls ``fit_labels`` (when defined) on seeded random 0/1 labels;
+2. runs a forward pass in train and in eval mode: the output must be ``(2, num_tags)`` and finite;
+3. when the submission trains: backward passes must give finite gradients to some parameter, and
+   a few steps of the submission's own optimiser and learning rate on a fixed batch of 4 with fixed
+   random targets (train mode, BCE on logits) must bring the loss below its first value.
+
+Submissions with ``epochs = 0`` skip step 3 (a model without parameters cannot pass it) and the
+report says so. Every failure is a ``RunFailedError`` with one line naming the file (and the line
+of ``model.py`` when the error came from there); the seed makes the check deterministic.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import re
+import shutil
 import sys
+import tempfile
 import tomllib
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -20,8 +64,14 @@ import torch
 
 from harness import paths
 from harness.errors import BadInputError, FormatError, RunFailedError, UnknownNameError
+from harness.features.stft import SQUARE_SIZES
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
+FEATURES: tuple[str, ...] = ("mel96", "stft-square")
+MEL_BINS = 96
+DEFAULT_SQUARE = 257
+NAME_PATTERN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+MAX_NAME_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -44,15 +94,35 @@ class SubmissionSpec:
     model_params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.feature not in FEATURES:
+            raise ValueError(f"feature must be one of {', '.join(FEATURES)}, got {self.feature!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer.name must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        for name in ("crop_frames", "batch_size", "epochs"):
+        for name in ("crop_frames", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.feature == "stft-square" and self.crop_frames not in SQUARE_SIZES:
+            raise ValueError(
+                f"crop_frames is K of the K x K stft-square input: one of {', '.join(map(str, SQUARE_SIZES))}, "
+                f"got {self.crop_frames}"
+            )
+        if self.epochs < 0:
+            raise ValueError(f"training.epochs must be >= 0 (0: no training, evaluated as built), got {self.epochs}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"optimizer.lr must be a positive number, got {self.lr!r}")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"training.patience must be >= 1, got {self.patience}")
+
+    @property
+    def trains(self) -> bool:
+        """False for ``epochs = 0``: the model is evaluated as built."""
+        return self.epochs > 0
+
+    def input_shape(self, batch: int) -> tuple[int, int, int, int]:
+        """The shape of a batch of this submission's feature crops."""
+        if self.feature == "stft-square":
+            return (batch, 1, self.crop_frames, self.crop_frames)
+        return (batch, 1, MEL_BINS, self.crop_frames)
 
 
 @dataclass(frozen=True)
@@ -65,13 +135,19 @@ class Submission:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def model_file(self) -> Path:
+        return self.path / "model.py"
+
     def build(self, num_tags: int) -> torch.nn.Module:
         try:
             model = self.module.build(num_tags, **self.spec.model_params)
-        except TypeError as exc:
-            raise FormatError(f"{self.path / 'model.py'}: build({num_tags}, **[model]) failed: {exc}") from exc
+        except Exception as exc:  # a submission's own bug: report it as the submission's, in one line
+            raise FormatError(
+                f"{_where(self.model_file, exc)}: build({num_tags}, **params of the model table) failed: {_describe(exc)}"
+            ) from exc
         if not isinstance(model, torch.nn.Module):
-            raise FormatError(f"{self.path / 'model.py'}: build() returned {type(model).__name__}, not a torch.nn.Module")
+            raise FormatError(f"{self.model_file}: build() returned {type(model).__name__}, not a torch.nn.Module")
         return model
 
 
@@ -99,31 +175,51 @@ def read_spec(path: Path) -> SubmissionSpec:
         raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise FormatError(f"{toml_path}: invalid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{toml_path}: not UTF-8 text ({exc})") from exc
     try:
-        optimizer = raw.get("optimizer", {})
-        training = raw.get("training", {})
+        optimizer = _table(raw, "optimizer")
+        training = _table(raw, "training")
+        epochs = int(_field(training, "epochs", "training"))
+        feature = str(raw.get("feature", "mel96"))
+        default_crop = DEFAULT_SQUARE if feature == "stft-square" else None
+        no_training = epochs == 0
         return SubmissionSpec(
-            name=raw["name"],
-            title=raw.get("title", raw["name"]),
+            name=str(_field(raw, "name")),
+            title=str(raw.get("title", raw["name"])),
             authors=tuple(raw.get("authors", ())),
-            description=raw.get("description", ""),
-            citation=raw.get("citation", ""),
-            feature=raw.get("feature", "mel96"),
-            crop_frames=int(raw["crop_frames"]),
+            description=str(raw.get("description", "")),
+            citation=str(raw.get("citation", "")),
+            feature=feature,
+            crop_frames=int(_field(raw, "crop_frames", default=default_crop)),
             optimizer=str(optimizer.get("name", "adam")).lower(),
-            lr=float(optimizer["lr"]),
+            lr=float(_field(optimizer, "lr", "optimizer", default=1e-3 if no_training else None)),
             weight_decay=float(optimizer.get("weight_decay", 0.0)),
-            batch_size=int(training["batch_size"]),
-            epochs=int(training["epochs"]),
+            batch_size=int(_field(training, "batch_size", "training", default=64 if no_training else None)),
+            epochs=epochs,
             patience=training.get("patience"),
             external_data=bool(raw.get("external_data", False)),
-            licence=raw.get("licence", ""),
-            model_params=dict(raw.get("model", {})),
+            licence=str(raw.get("licence", "")),
+            model_params=_table(raw, "model"),
         )
-    except KeyError as exc:
-        raise FormatError(f"{toml_path}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
         raise FormatError(f"{toml_path}: {exc}") from exc
+
+
+def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a table ([{name}]), got {type(value).__name__}")
+    return dict(value)
+
+
+def _field(table: dict[str, Any], key: str, table_name: str = "", default: Any = None) -> Any:
+    if key in table:
+        return table[key]
+    if default is not None:
+        return default
+    where = f"{table_name}.{key}" if table_name else key
+    raise ValueError(f"missing field {where!r}")
 
 
 def load_submission(name_or_path: str | Path) -> Submission:
@@ -131,8 +227,8 @@ def load_submission(name_or_path: str | Path) -> Submission:
     spec = read_spec(path)
     model_file = path / "model.py"
     if not model_file.is_file():
-        raise FormatError(f"{path}: model.py is missing; it must define build(num_tags, **params)")
-    module_name = f"harness_submission_{path.name.replace('-', '_')}"
+        raise FormatError(f"{model_file}: missing; it must define build(num_tags, **params)")
+    module_name = f"harness_submission_{path.name.replace('-', '_').replace('.', '_')}"
     import_spec = importlib.util.spec_from_file_location(module_name, model_file)
     assert import_spec is not None and import_spec.loader is not None
     module = importlib.util.module_from_spec(import_spec)
@@ -141,7 +237,7 @@ def load_submission(name_or_path: str | Path) -> Submission:
         import_spec.loader.exec_module(module)
     except Exception as exc:  # a submission's own bug: report it as the submission's, in one line
         sys.modules.pop(module_name, None)
-        raise FormatError(f"{model_file}: import failed: {type(exc).__name__}: {exc}") from exc
+        raise FormatError(f"{_where(model_file, exc)}: import failed: {_describe(exc)}") from exc
     if not callable(getattr(module, "build", None)):
         raise FormatError(f"{model_file}: no build(num_tags, **params) function")
     return Submission(path=path, spec=spec, module=module)
@@ -151,25 +247,323 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def check_submission(name_or_path: str | Path, num_tags: int = 8, n_bins: int = 96) -> dict[str, Any]:
-    """Import, build, run forward and backward on a dummy batch; raise RunFailedError on the first problem."""
-    submission = load_submission(name_or_path)
-    model_file = submission.path / "model.py"
-    model = submission.build(num_tags)
-    torch.manual_seed(0)
-    x = torch.randn(2, 1, n_bins, submission.spec.crop_frames)
-    y = torch.zeros(2, num_tags)
-    y[0, 0] = 1.0
+def make_optimizer(spec: SubmissionSpec, parameters: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """The submission's optimiser, as the shared protocol builds it (SGD with momentum 0.9)."""
+    if spec.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=spec.lr, weight_decay=spec.weight_decay)
+    if spec.optimizer == "adamw":
+        return torch.optim.AdamW(parameters, lr=spec.lr, weight_decay=spec.weight_decay)
+    return torch.optim.SGD(parameters, lr=spec.lr, momentum=0.9, weight_decay=spec.weight_decay)
+
+
+# --- check ------------------------------------------------------------------------------------------
+
+
+def check_submission(name_or_path: str | Path, num_tags: int = 8, steps: int = 10, seed: int = 0) -> dict[str, Any]:
+    """Import, build and exercise a submission on dummy batches (see the module docstring).
+
+    A path or name that is not a submission folder is bad input (``BadInputError``, exit 2);
+    everything found wrong inside the folder raises ``RunFailedError`` (exit 1) with one line.
+    Returns a report: name, path, parameters, input and output shapes, ``trains``, ``fit_labels``
+    (whether it was called), ``loss`` (first, last, steps; None without training) and ``skipped``.
+    """
+    path = resolve_submission_path(name_or_path)
+    with torch.random.fork_rng(devices=[]):  # leave the caller's generators as they were
+        torch.manual_seed(seed)
+        try:
+            submission = load_submission(path)
+            model = submission.build(num_tags)
+        except FormatError as exc:
+            raise RunFailedError(exc.message) from exc
+        generator = torch.Generator().manual_seed(seed)
+        spec = submission.spec
+        fitted = _check_fit_labels(submission, model, num_tags, generator)
+        x = torch.randn(spec.input_shape(2), generator=generator)
+        for mode in ("train", "eval"):
+            model.train(mode == "train")
+            with torch.no_grad():
+                _checked_forward(submission, model, x, num_tags, f"in {mode} mode")
+        loss = None
+        skipped: list[str] = []
+        if spec.trains:
+            loss = _check_training(submission, model, num_tags, steps, generator)
+        else:
+            skipped = ["backward pass", "loss decrease"]
+    return {
+        "name": submission.name,
+        "path": str(submission.path),
+        "parameters": count_parameters(model),
+        "input": list(spec.input_shape(2)),
+        "output": [2, num_tags],
+        "trains": spec.trains,
+        "fit_labels": fitted,
+        "loss": loss,
+        "skipped": skipped,
+    }
+
+
+def _check_fit_labels(submission: Submission, model: torch.nn.Module, num_tags: int, generator: torch.Generator) -> bool:
+    fit_labels = getattr(model, "fit_labels", None)
+    if fit_labels is None:
+        return False
+    if not callable(fit_labels):
+        raise RunFailedError(f"{submission.model_file}: fit_labels is not a method (fit_labels(self, labels) -> None)")
+    labels = (torch.rand(16, num_tags, generator=generator) < 0.3).float()
+    try:
+        fit_labels(labels)
+    except Exception as exc:
+        raise RunFailedError(
+            f"{_where(submission.model_file, exc)}: fit_labels on a (16, {num_tags}) float32 label matrix failed: {_describe(exc)}"
+        ) from exc
+    return True
+
+
+def _checked_forward(submission: Submission, model: torch.nn.Module, x: torch.Tensor, num_tags: int, context: str) -> torch.Tensor:
+    model_file = submission.model_file
+    shape = tuple(x.shape)
     try:
         logits = model(x)
     except Exception as exc:
-        raise RunFailedError(f"{model_file}: forward pass on (2, 1, {n_bins}, {submission.spec.crop_frames}) failed: {exc}") from exc
-    if tuple(logits.shape) != (2, num_tags):
-        raise RunFailedError(f"{model_file}: output shape {tuple(logits.shape)}, expected (2, {num_tags})")
-    if not torch.isfinite(logits).all():
-        raise RunFailedError(f"{model_file}: the forward pass gives non-finite logits")
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
-    loss.backward()
-    if not all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None):
-        raise RunFailedError(f"{model_file}: the backward pass gives non-finite gradients")
-    return {"name": submission.name, "path": str(submission.path), "parameters": count_parameters(model), "output": list(logits.shape)}
+        raise RunFailedError(f"{_where(model_file, exc)}: forward pass on {shape} {context} failed: {_describe(exc)}") from exc
+    if not isinstance(logits, torch.Tensor):
+        raise RunFailedError(f"{model_file}: forward pass {context} returned {type(logits).__name__}, not a tensor of logits")
+    if tuple(logits.shape) != (shape[0], num_tags):
+        raise RunFailedError(
+            f"{model_file}: forward pass on {shape} {context} gives shape {tuple(logits.shape)}, "
+            f"expected ({shape[0]}, {num_tags}) logits (batch, num_tags)"
+        )
+    if not logits.is_floating_point() or not torch.isfinite(logits).all():
+        bad = "non-float" if not logits.is_floating_point() else "NaN or infinite"
+        raise RunFailedError(f"{model_file}: forward pass {context} gives {bad} logits")
+    return logits
+
+
+def _check_training(
+    submission: Submission, model: torch.nn.Module, num_tags: int, steps: int, generator: torch.Generator
+) -> dict[str, Any]:
+    """Backward passes and a few optimiser steps on a fixed batch; the loss must fall below its first value."""
+    model_file, spec = submission.model_file, submission.spec
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    if not parameters:
+        raise RunFailedError(
+            f"{model_file}: the model has no trainable parameters, but {submission.path / 'submission.toml'} "
+            f"sets training.epochs = {spec.epochs}; use epochs = 0 for a model that is not trained"
+        )
+    x = torch.randn(spec.input_shape(4), generator=generator)
+    y = (torch.rand(4, num_tags, generator=generator) < 0.5).float()
+    optimizer = make_optimizer(spec, parameters)
+    model.train()
+    losses: list[float] = []
+    for step in range(steps + 1):
+        optimizer.zero_grad(set_to_none=True)
+        logits = _checked_forward(submission, model, x, num_tags, f"in train mode (step {step})")
+        if not logits.requires_grad:
+            raise RunFailedError(f"{model_file}: the logits do not depend on any parameter (no gradient can flow)")
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
+        losses.append(float(loss.detach()))
+        if step > 0 and losses[-1] < losses[0]:
+            break
+        if step == steps:
+            break
+        try:
+            loss.backward()
+        except Exception as exc:
+            raise RunFailedError(f"{_where(model_file, exc)}: backward pass failed: {_describe(exc)}") from exc
+        grads = [p.grad for p in parameters if p.grad is not None]
+        if not grads:
+            raise RunFailedError(f"{model_file}: the backward pass gives no parameter a gradient")
+        if not all(torch.isfinite(g).all() for g in grads):
+            raise RunFailedError(f"{model_file}: the backward pass gives NaN or infinite gradients (step {step})")
+        optimizer.step()
+    run = len(losses) - 1
+    if not losses[-1] < losses[0]:
+        raise RunFailedError(
+            f"{model_file}: the loss does not decrease: {losses[0]:.4g} -> {losses[-1]:.4g} after {run} {spec.optimizer} "
+            f"steps (lr {spec.lr:g}, from {submission.path / 'submission.toml'}) on a fixed batch of 4; "
+            f"do the logits depend on the parameters, and is the learning rate sensible?"
+        )
+    return {"first": losses[0], "last": losses[-1], "steps": run}
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _where(model_file: Path, exc: BaseException) -> str:
+    """``model.py:LINE`` for the innermost frame of the exception in ``model_file``, else the path."""
+    line = None
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == model_file:
+        line = exc.lineno
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename) == model_file:
+            line = frame.lineno
+    return f"{model_file}:{line}" if line else str(model_file)
+
+
+# --- new --------------------------------------------------------------------------------------------
+
+
+def new_submission(name: str, directory: str | Path | None = None) -> Path:
+    """Scaffold ``directory/name/`` (default: ``submissions/`` of this checkout) with a working small CNN.
+
+    Writes ``submission.toml`` (every field, commented), ``model.py`` (a small CNN on mel96 with
+    global pooling, so any crop of at least 8 frames works) and ``README.md`` (what to fill in).
+    The folder passes ``check_submission`` as written. It is written beside the target and renamed
+    into place, so an interrupted call leaves no half-made folder. Refuses an invalid name or an
+    existing folder (``BadInputError``).
+    """
+    if len(name) > MAX_NAME_LENGTH or not NAME_PATTERN.fullmatch(name):
+        raise BadInputError(
+            f"invalid submission name {name!r}: use lower-case letters and digits, words joined by '-', '_' or '.' "
+            f"(at most {MAX_NAME_LENGTH} characters), e.g. 'my-cnn'"
+        )
+    parent = Path(directory) if directory is not None else paths.submissions_dir()
+    target = parent / name
+    if target.exists():
+        raise BadInputError(f"{target}: already exists; choose another name or remove it")
+    if parent.exists() and not parent.is_dir():
+        raise BadInputError(f"{parent}: not a folder")
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent))
+    try:
+        for filename, template in (("submission.toml", _TOML), ("model.py", _MODEL), ("README.md", _README)):
+            (staging / filename).write_text(template.replace("@NAME@", name), encoding="utf-8")
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual permissions
+        os.rename(staging, target)
+    except FileExistsError as exc:
+        raise BadInputError(f"{target}: already exists; choose another name or remove it") from exc
+    except OSError as exc:
+        raise BadInputError(f"{target}: could not be written ({exc.strerror or exc})") from exc
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+_TOML = '''\
+# The submission "@NAME@": every field the harness reads. `harness submissions check` validates it.
+
+name = "@NAME@"                    # the folder name; names runs, predictions and leaderboard rows
+title = "Small CNN on 96-band mel-spectrograms"   # one line, shown by `harness submissions list`
+authors = ["Your Name"]
+description = """What the model is and where it comes from, in a few sentences (shown on the \\
+leaderboard)."""
+citation = ""                      # the paper to cite (authors, title, venue, year); "" for new work
+feature = "mel96"                  # mel96: input (B, 1, 96, crop_frames), 46.875 frames per second;
+                                   # stft-square: input (B, 1, K, K) with K = crop_frames (129/257/513/1025)
+crop_frames = 1280                 # training and evaluation crop length (1280 frames = 27.3 s)
+external_data = false              # true when anything beyond the training split was used (pre-training)
+licence = "MIT"                    # the licence of model.py and of the weights it produces
+
+[model]                            # keyword arguments of build(num_tags, **params) in model.py
+channels = [16, 32, 64]
+dropout = 0.3
+
+[optimizer]                        # may be left out when epochs = 0
+name = "adam"                      # adam, adamw or sgd (momentum 0.9)
+lr = 1e-3
+weight_decay = 0.0
+
+[training]
+batch_size = 32
+epochs = 100                       # the most epochs; 0 = no training, the model is evaluated as built
+patience = 20                      # stop after this many epochs without a better validation score
+'''
+
+_MODEL = '''\
+"""@NAME@: a small CNN on 96-band mel-spectrograms (scaffolded by `harness submissions new`).
+
+Replace it with your model and keep ``build(num_tags, **params)``: it gets the ``[model]`` table of
+``submission.toml`` as keyword arguments and returns a ``torch.nn.Module`` that maps a batch
+``(B, 1, 96, frames)`` of mel-spectrogram crops (dB) to logits ``(B, num_tags)``; the harness
+applies the sigmoid. A module may also define ``fit_labels(self, labels)``, called once with the
+training label matrix (see ``harness/submissions.py``).
+
+Architecture (input ``(B, 1, 96, 1280)``, ``channels = (16, 32, 64)``):
+
+| block | layers                                          | output (C x H x W) |
+|-------|-------------------------------------------------|--------------------|
+| input | batch-norm                                      | 1 x 96 x 1280      |
+| 1     | conv 3x3 (16), batch-norm, ReLU, max-pool 2x2   | 16 x 48 x 640      |
+| 2     | conv 3x3 (32), batch-norm, ReLU, max-pool 2x2   | 32 x 24 x 320      |
+| 3     | conv 3x3 (64), batch-norm, ReLU, max-pool 2x2   | 64 x 12 x 160      |
+| pool  | global max and mean over (H, W), concatenated   | 128                |
+| head  | dropout, linear 128 -> tags                     | tags               |
+
+The global pooling makes any crop of at least 8 frames work. With 56 tags: 30,634 parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def _block(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+class SmallCNN(nn.Module):
+    def __init__(self, num_tags: int, channels: Sequence[int] = (16, 32, 64), dropout: float = 0.3) -> None:
+        super().__init__()
+        self.input_norm = nn.BatchNorm2d(1)
+        blocks, width = [], 1
+        for out_channels in channels:
+            blocks.append(_block(width, out_channels))
+            width = out_channels
+        self.blocks = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(2 * width, num_tags)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(self.input_norm(x))
+        pooled = torch.cat([torch.amax(x, dim=(2, 3)), torch.mean(x, dim=(2, 3))], dim=1)
+        return self.classifier(self.dropout(pooled))
+
+
+def build(num_tags: int, channels: Sequence[int] = (16, 32, 64), dropout: float = 0.3) -> nn.Module:
+    return SmallCNN(num_tags, channels=tuple(channels), dropout=dropout)
+'''
+
+_README = """\
+# @NAME@
+
+TODO, what it is: two or three sentences on the model, its input (feature, crop length) and where
+it comes from. The scaffold is a small CNN on 96-band mel-spectrograms; say what you changed.
+
+## Model
+
+TODO: the architecture in brief (the table in `model.py` has the details), the parameter count
+(`harness submissions list` prints it) and anything taken from elsewhere (pre-trained weights,
+external data: then set `external_data = true` in `submission.toml`).
+
+## Training
+
+TODO: what `submission.toml` sets (optimiser, learning rate, batch size, epochs, patience, crop
+length) and why; anything the shared protocol does not do. With `epochs = 0` the model is
+evaluated as built.
+
+## Results
+
+TODO: published figures to compare against (metric, dataset, fold and split), if any, and the
+command that reproduces them: `harness run @NAME@ --dataset NAME --seeds 0,1,2`.
+
+## Citation
+
+TODO: the paper to cite (authors, title, venue, year, link), or "new work".
+"""

@@ -1,15 +1,18 @@
-"""``harness submissions``: list and check submission folders."""
+"""``harness submissions``: list, scaffold and check submission folders."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from harness.cli._common import console, handle_errors
+from harness.errors import HarnessError
 
-app = typer.Typer(help="Submission folders: list and check them.", no_args_is_help=True)
+app = typer.Typer(help="Submission folders: list, scaffold and check them.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -17,23 +20,62 @@ app = typer.Typer(help="Submission folders: list and check them.", no_args_is_he
 def list_command(
     num_tags: Annotated[int, typer.Option("--num-tags", help="Tags to build the models with for the count.")] = 56,
 ) -> None:
-    """List the submissions in submissions/ with their parameter counts."""
+    """List the submissions in submissions/ with their input, training and parameter counts."""
     from harness.submissions import count_parameters, list_submissions, load_submission
 
-    table = Table("submission", "title", "feature", "crop", f"parameters ({num_tags} tags)", "external data")
+    table = Table("submission", "title", "feature", "input", "epochs", f"parameters ({num_tags} tags)", "external data")
     for name in list_submissions():
-        submission = load_submission(name)
-        params = count_parameters(submission.build(num_tags))
+        try:
+            submission = load_submission(name)
+            params = f"{count_parameters(submission.build(num_tags)):,}"
+        except HarnessError:  # one broken folder does not hide the others
+            table.add_row(escape(name), "[red]broken: run `harness submissions check`[/]", "", "", "", "", "")
+            continue
         spec = submission.spec
-        table.add_row(name, spec.title, spec.feature, str(spec.crop_frames), f"{params:,}", "yes" if spec.external_data else "no")
+        crop = "x".join(map(str, spec.input_shape(1)[2:]))
+        training = str(spec.epochs) if spec.trains else "0 (as built)"
+        table.add_row(
+            escape(name), escape(spec.title), spec.feature, crop, training, params, "yes" if spec.external_data else "no"
+        )
     console.print(table)
+
+
+@app.command("new")
+@handle_errors
+def new_command(
+    name: Annotated[str, typer.Argument(help="Name of the new submission (lower-case, e.g. my-cnn).")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Folder to create it in (default: submissions/ of this checkout).")
+    ] = None,
+) -> None:
+    """Scaffold a working submission folder: submission.toml, model.py (a small CNN) and README.md."""
+    from harness.submissions import new_submission
+
+    target = new_submission(name, directory)
+    console.print(f"[green]created[/] {escape(str(target))}: submission.toml, model.py, README.md")
+    hint = f"next: edit them (README.md says what to fill in), then `harness submissions check {escape(str(target))}`"
+    console.print(hint, soft_wrap=True)
 
 
 @app.command("check")
 @handle_errors
 def check_command(path: Annotated[str, typer.Argument(help="Submission folder or name.")]) -> None:
-    """Import a submission, build it, and run a forward and backward pass on a dummy batch."""
+    """Import a submission, validate its toml, build it, and exercise it on dummy batches.
+
+    Forward passes in train and eval mode (output shape and finite values); for a submission that
+    trains, backward passes and a few optimiser steps on a fixed batch, whose loss must decrease.
+    Exit 1 with one line naming the file on the first problem.
+    """
     from harness.submissions import check_submission
 
     report = check_submission(path)
-    console.print(f"[green]ok[/] {report['name']}: {report['parameters']:,} parameters, output {report['output']}")
+    shape_in, shape_out = tuple(report["input"]), tuple(report["output"])
+    parts = [f"{report['parameters']:,} parameters", f"input {shape_in} -> output {shape_out}, finite"]
+    if report["fit_labels"]:
+        parts.append("fit_labels called")
+    loss = report["loss"]
+    if loss is not None:
+        parts.append(f"loss {loss['first']:.4f} -> {loss['last']:.4f} in {loss['steps']} step(s)")
+    else:
+        parts.append("no training (epochs = 0): backward and loss-decrease checks skipped")
+    console.print(f"[green]ok[/] {escape(report['name'])}: " + "; ".join(parts), soft_wrap=True)
