@@ -3,7 +3,7 @@
 Timed, in this one run (on the CPU, and again on CUDA when ``torch.cuda.is_available()``):
 
 1. Extraction: :func:`harness.features.extract.extract_many` end to end -- decoding with soundfile,
-   resampling, the transform, the copy back to float32 numpy -- over ``--files`` (32) synthetic
+   resampling, the transform, the copy back to float32 numpy -- over ``--files`` (16) synthetic
    files of ``--seconds`` (30) s each, for ``mel96`` and ``stft-square`` (K = 257). The figure is
    audio-seconds per wall-second. Each kind is timed on three sets of files:
 
@@ -13,11 +13,12 @@ Timed, in this one run (on the CPU, and again on CUDA when ``torch.cuda.is_avail
      nothing is resampled; its difference from the 44.1 kHz WAV row is the cost of decoding the
      larger file, down-mixing and resampling, the rest is the transform (decoding a mono WAV is cheap);
    - 44.1 kHz stereo MP3 (written by libsndfile's LAME encoder at its default quality), the format
-     MTG-Jamendo ships, since MP3 decoding costs more than WAV decoding; only ``--mp3-files`` (8) of
-     them, since encoding takes about 1 s per 30 s file on a dev-machine core (not timed).
+     MTG-Jamendo ships, since MP3 decoding costs more than WAV decoding; only ``--mp3-files`` (4) of
+     them, since encoding takes 1-1.5 s per 30 s file on a dev-machine core (not timed).
 
-   On CUDA only the transform runs on the GPU (decoding and resampling stay on the CPU, as in
-   ``extract_many``). One file is extracted first, untimed, per kind and device (cuFFT plans, caches).
+   On CUDA, decoding still runs on the CPU (soundfile); what else runs on the GPU is
+   ``extract_many``'s choice (at the time of writing: resampling and the transform). One file is
+   extracted first, untimed, per kind and device (cuFFT plans, caches).
    The audio files were just written, so they are read from the page cache. Each case is timed
    ``--repeats`` (3) times and the fastest is kept (the dev machine is shared, so slow outliers are
    other work, not this code).
@@ -54,9 +55,9 @@ Rows (benchmark, device, commit, date, figure, goal) are printed as a markdown t
 (benchmarks/RESULTS.md). The commit is ``git rev-parse --short HEAD`` with ``-dirty`` when tracked
 files differ from it.
 
-Usage: ``python benchmarks/feature_speed.py [--files 32] [--seconds 30] [--items 512] [--frames 9400]
+Usage: ``python benchmarks/feature_speed.py [--files 16] [--seconds 30] [--items 512] [--frames 9400]
 [--crop 1280] [--batch 64] [--store-batches 40] [--file-batches 8] [--repeats 3] [--workers 0,2]
-[--mp3-files 8]
+[--mp3-files 4]
 [--no-cold] [--cpu-only] [--machine "dev machine"] [--tmp-dir DIR] [--seed 0] [--append-results]``
 """
 
@@ -280,7 +281,7 @@ def drop_from_page_cache(paths: Sequence[Path], sync_first: bool = True) -> None
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=32, help="audio files per set (32)")
+    parser.add_argument("--files", type=int, default=16, help="audio files per set (16)")
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds per audio file (30)")
     parser.add_argument("--items", type=int, default=512, help="items for the crop benchmark (512)")
     parser.add_argument("--frames", type=int, default=9400, help="mean frames per item (9400)")
@@ -291,7 +292,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="timings per variant, the fastest kept (3)")
     parser.add_argument("--workers", default="0,2", help="DataLoader num_workers to time, comma-separated (0,2)")
     parser.add_argument(
-        "--mp3-files", type=int, default=8, help="44.1 kHz stereo MP3 files to time too, 0 for none (8; encoding is slow)"
+        "--mp3-files", type=int, default=4, help="44.1 kHz stereo MP3 files to time too, 0 for none (4; encoding is slow)"
     )
     parser.add_argument(
         "--cold", action=argparse.BooleanOptionalAction, default=True,
