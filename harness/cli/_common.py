@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from harness.errors import HarnessError
@@ -29,7 +30,7 @@ StoreOption = Annotated[
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -117,4 +118,4 @@ def print_build_summary(name: str, store: Any) -> None:
     if skipped:
         err_console.print(f"[bold yellow]{len(skipped)} items skipped[/] (recorded in {store.directory / 'manifest.json'}):")
         for entry in skipped:
-            err_console.print(f"  {entry['item_id']}: {entry['reason']}", soft_wrap=True)
+            err_console.print(f"  {escape(entry['item_id'])}: {escape(entry['reason'])}", soft_wrap=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,9 +25,17 @@ class _ConsoleObserver(RunObserver):
         self.source_progress = counter_callback(self.progress, "generating dataset", "items")  # type: ignore[method-assign]
         self.feature_progress = counter_callback(self.progress, "extracting features", "files")  # type: ignore[method-assign]
         self.task: int | None = None
+        self.run_task: int | None = None
+        self.run_label = ""
 
     def stage(self, text: str) -> None:
         err_console.print(f"[dim]{text}[/]")
+
+    def run_start(self, label: str, epochs: int) -> None:
+        if self.run_task is not None:
+            self.progress.remove_task(self.run_task)
+        self.run_label = label
+        self.run_task = self.progress.add_task(f"{label}: epochs", total=max(epochs, 1), rate="")
 
     def epoch_start(self, epoch: int, epochs: int, n_samples: int) -> None:
         if self.task is not None:
@@ -40,10 +50,37 @@ class _ConsoleObserver(RunObserver):
 
     def epoch_end(self, entry: dict[str, Any]) -> None:
         metric = next(k for k in entry if k.startswith("validation_"))
-        err_console.print(
-            f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, {metric.removeprefix('validation_')} "
-            f"(validation) {entry[metric]:.4f}, best epoch {entry['best_epoch']}, {entry['seconds']:.0f} s"
-        )
+        name = metric.removeprefix("validation_")
+        loss = "not trained" if entry["train_loss"] is None else f"train loss {entry['train_loss']:.4f}"
+        summary = f"{loss}, {name} (validation) {entry[metric]:.4f}, best epoch {entry['best_epoch']}"
+        err_console.print(f"{self.run_label} epoch {entry['epoch']}: {summary}, {entry['seconds']:.0f} s")
+        if self.run_task is not None:
+            self.progress.update(self.run_task, completed=max(entry["epoch"], 1), rate=summary)
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The command line without ``--nproc N`` / ``--nproc=N`` (torchrun sets the world size instead)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def _print_fold_summaries(dataset: str, summaries: list[dict[str, Any]]) -> None:
+    for doc in summaries:
+        folds = list(doc["folds"])
+        table = Table("key", "mean ± std", "pooled", title=f"{dataset}, {doc['submission']}, seed {doc['seed']}: {len(folds)} folds, test")
+        for key, mean in doc["mean"].items():
+            std = doc["std"].get(key)
+            pooled = (doc["pooled"] or {}).get(key)
+            table.add_row(key, f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}", "—" if pooled is None else f"{pooled:.4f}")
+        console.print(table)
+        console.print(f"per-fold and pooled scores: {doc['path']}")
 
 
 def _parse_seeds(text: str) -> tuple[int, ...]:
@@ -60,38 +97,61 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
 def run_command(
     submission: Annotated[str, typer.Argument(help="Submission folder (e.g. submissions/vgg6) or name.")],
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset name.")] = "toy",
-    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index (default: the first).")] = None,
+    fold: Annotated[
+        str | None,
+        typer.Option("--fold", help="Fold name or index, or `all` (the default for CAL500 and CAL500exp; else the first fold)."),
+    ] = None,
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds, one run each.")] = "0",
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the epoch count.")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16 (autocast).")] = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the newest unfinished run of this configuration.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Train again even if a finished run of this configuration exists.")] = False,
     root: RootOption = None,
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run directories go (default: $HARNESS_RUNS or runs/).")] = None,
     store: StoreOption = None,
+    nproc: Annotated[int, typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes.")] = 1,
 ) -> None:
     """Train SUBMISSION on a dataset under the shared protocol; write, score and record its predictions."""
+    if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        from harness.protocol.distributed import launch
+
+        argv = _without_nproc(sys.argv[1:])
+        err_console.print(f"[dim]launching {nproc} processes with torchrun (DDP)[/]")
+        code = launch(nproc, argv)
+        if code != 0:
+            raise typer.Exit(1 if code != 2 else 2)
+        return
     if precision not in ("auto", "fp32", "bf16"):
         raise BadInputError(f"--precision {precision!r}: expected auto, fp32 or bf16")
     runs_root = runs_dir or paths.runs_dir()
     store_path = store or (runs_root / "results.sqlite" if runs_dir else paths.store_path())
     request = RunRequest(
         submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device,
-        precision=precision, resume=resume, root=root, runs_root=runs_root, store_path=store_path,
+        precision=precision, resume=resume, force=force, root=root, runs_root=runs_root, store_path=store_path,
     )
     from harness.metrics.official import OFFICIAL_KEYS
-    from harness.protocol.runner import run
+    from harness.protocol.runner import run, summarise_folds
 
+    rank = int(os.environ.get("RANK", "0"))
+    if rank != 0:  # a DDP worker: rank 0 prints, writes and builds the site
+        run(request, RunObserver())
+        return
     observer = _ConsoleObserver()
     with observer.progress:
         results = run(request, observer)
-    table = Table("key", *(r.run_id for r in results), title=f"{dataset} test scores (thresholds fitted on validation)")
-    for key in OFFICIAL_KEYS:
-        table.add_row(key, *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for r in results))
-    console.print(table)
     for r in results:
         note = " (reused a finished run)" if r.reused else ""
-        console.print(f"run {r.run_id}: best epoch {r.best_epoch}, {r.duration_s:.0f} s{note}; files in {r.run_dir}")
+        console.print(f"run {r.run_id} ({r.fold}): best epoch {r.best_epoch}, {r.duration_s:.0f} s{note}; files in {r.run_dir}")
+    summaries = summarise_folds(results, runs_root, root)
+    if summaries:
+        _print_fold_summaries(dataset, summaries)
+    else:
+        keys = [k for k in results[0].scores if k in OFFICIAL_KEYS] + [k for k in results[0].scores if k not in OFFICIAL_KEYS]
+        table = Table("key", *(r.run_id for r in results), title=f"{dataset} test scores (thresholds fitted on validation)")
+        for key in keys:
+            table.add_row(key, *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for r in results))
+        console.print(table)
     site = paths.site_dir()
     build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
     console.print(f"leaderboard: {(site / 'index.html').resolve()}")

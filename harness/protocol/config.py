@@ -36,8 +36,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise BadInputError(f"precision {self.precision!r}: expected one of {', '.join(PRECISIONS)}")
-        if self.epochs < 1:
-            raise BadInputError(f"--epochs must be >= 1, got {self.epochs}")
+        if self.epochs < 0:
+            raise BadInputError(f"--epochs must be >= 1 (0 only for submissions that do not train), got {self.epochs}")
         if self.seed < 0:
             raise BadInputError(f"seeds must be non-negative integers, got {self.seed}")
 

@@ -10,6 +10,7 @@ import torch
 from torch.nn import functional as F
 
 from harness.protocol.crops import CropGatherer, evenly_spaced_starts, random_starts
+from harness.protocol.distributed import Dist, all_reduce_sum, gather_rows, local_rows
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[object]:
@@ -30,12 +31,14 @@ def train_epoch(
     rng: np.random.Generator,
     precision: str,
     on_batch: Callable[[int], None] | None = None,
+    dist: Dist = Dist(),
 ) -> float:
     """One random crop per item, shuffled, BCE on logits. Returns the mean training loss.
 
     ``labels`` is a float tensor (items, tags) on the model's device, aligned with ``rows``. A last
-    batch of a single item is dropped (batch-norm needs two); the loss is summed on the device and
-    read once per epoch.
+    batch too small to give every rank two items is dropped (batch-norm needs two); the loss is
+    summed on the device and read once per epoch. Under DDP every rank draws the same permutation
+    and starts and trains on ``batch[rank::world]`` of each global batch.
     """
     model.train()
     device = labels.device
@@ -45,9 +48,12 @@ def train_epoch(
     seen = 0
     for begin in range(0, len(order), batch_size):
         batch = order[begin : begin + batch_size]
-        if len(batch) < 2:
+        if len(batch) < 2 * dist.world:
             break
-        x = gatherer.gather(rows[batch], starts[begin : begin + len(batch)])
+        batch_starts = starts[begin : begin + len(batch)]
+        if dist.enabled:
+            batch, batch_starts = batch[dist.rank :: dist.world], batch_starts[dist.rank :: dist.world]
+        x = gatherer.gather(rows[batch], batch_starts)
         with autocast(device, precision):
             logits = model(x)
         loss = F.binary_cross_entropy_with_logits(logits.float(), labels[batch])
@@ -57,8 +63,9 @@ def train_epoch(
         total += loss.detach() * len(batch)
         seen += len(batch)
         if on_batch is not None:
-            on_batch(len(batch))
-    return float(total.item() / max(seen, 1))
+            on_batch(len(batch) * dist.world)
+    counts = all_reduce_sum(torch.stack([total, torch.tensor(float(seen), device=device)]), dist)
+    return float(counts[0].item() / max(counts[1].item(), 1.0))
 
 
 @torch.inference_mode()
@@ -72,10 +79,22 @@ def predict(
     batch_size: int,
     precision: str,
     on_batch: Callable[[int], None] | None = None,
+    dist: Dist = Dist(),
 ) -> np.ndarray:
-    """Sigmoid outputs averaged over ``n_crops`` evenly spaced crops: float32 (items, tags)."""
+    """Sigmoid outputs averaged over ``n_crops`` evenly spaced crops: float32 (items, tags).
+
+    When no item is longer than the crop (stft-square images, short items), every crop of an item
+    is the same, so one is computed instead of ``n_crops`` equal ones. Under DDP each rank predicts
+    every ``world``-th item and every rank gets all the predictions.
+    """
     model.eval()
     device = gatherer.device
+    if np.all(np.asarray(n_frames) <= crop):
+        n_crops = 1
+    n_items = len(rows)
+    if dist.enabled:
+        mine = local_rows(n_items, dist)
+        rows, n_frames = rows[mine], np.asarray(n_frames)[mine]
     starts = evenly_spaced_starts(n_frames, crop, n_crops)  # (items, k)
     flat_rows = np.repeat(rows, n_crops)
     flat_starts = starts.reshape(-1)
@@ -86,5 +105,14 @@ def predict(
             outputs.append(torch.sigmoid(model(x).float()))
         if on_batch is not None:
             on_batch(x.shape[0])
-    probs = torch.cat(outputs).reshape(len(rows), n_crops, -1).mean(dim=1)
+    if outputs:
+        probs = torch.cat(outputs).reshape(len(rows), n_crops, -1).mean(dim=1)
+    else:  # a rank with no items (fewer items than ranks)
+        probs = torch.zeros((0, _num_outputs(model, gatherer, crop)), device=device)
+    probs = gather_rows(probs, n_items, dist)
     return probs.cpu().numpy().astype(np.float32)
+
+
+def _num_outputs(model: torch.nn.Module, gatherer: CropGatherer, crop: int) -> int:
+    with torch.inference_mode():
+        return int(model(gatherer.gather(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))).shape[-1])

@@ -15,6 +15,7 @@ class RunObserver:
     def stage(self, text: str) -> None: ...
     def source_progress(self, done: int, total: int) -> None: ...
     def feature_progress(self, done: int, total: int) -> None: ...
+    def run_start(self, label: str, epochs: int) -> None: ...
     def epoch_start(self, epoch: int, epochs: int, n_samples: int) -> None: ...
     def advance(self, n: int) -> None: ...
     def epoch_end(self, entry: dict[str, Any]) -> None: ...
@@ -30,6 +31,7 @@ class RunRequest:
     device: str = "auto"
     precision: str = "auto"
     resume: bool = False
+    force: bool = False  # train again even when a finished run of the same configuration exists
     root: Path | None = None
     runs_root: Path = field(default_factory=paths.runs_dir)
     store_path: Path = field(default_factory=paths.store_path)
@@ -45,3 +47,7 @@ class RunResult:
     duration_s: float
     resumed: bool = False
     reused: bool = False
+    fold: str = ""
+    seed: int = 0
+    submission: str = ""
+    config_hash: str = ""

@@ -2,16 +2,26 @@
 
 config -> device -> data -> model -> optimiser -> loop, top to bottom:
 
-1. Resolve the dataset, fold and submission; prepare the feature store (generating ``toy`` on
-   first use).
-2. Per seed: a frozen ``RunConfig`` (hashed), a run directory with ``config.json`` and ``env.json``.
+1. Resolve the dataset, its folds (``--fold all``, the default of the CAL500 family, means every
+   fold of the main set) and the submission; prepare the store of the submission's feature kind
+   (generating ``toy`` on first use). stft-square crops are the whole K x K image.
+2. Per fold and seed: a frozen ``RunConfig`` (hashed), a run directory with ``config.json`` and
+   ``env.json``. A finished run of the same configuration is reused unless ``force``; ``resume``
+   continues an unfinished one from ``last.pt``.
 3. Train: one random crop per item per epoch, validation with ``eval_crops_validation`` crops every
-   epoch, model selection on the dataset's selection metric with patience; ``last.pt`` every
-   epoch, ``best.pt`` at each improvement.
+   epoch, model selection on the dataset's selection metric with patience (a decision metric such
+   as F-score-macro is computed with thresholds fitted on the validation predictions); ``last.pt``
+   every epoch, ``best.pt`` at each improvement. A submission with ``epochs = 0`` is not trained:
+   its model (after ``fit_labels`` on the training labels, when it defines one) is evaluated as built.
 4. From the best checkpoint: test predictions with ``eval_crops_test`` crops; thresholds fitted on
    the validation predictions; the official scores of the test split.
 5. ``predictions/{validation,test}.npz``, ``scores.json``, a record in the results store, and
-   ``done`` last.
+   ``done`` last. With several folds, :func:`summarise_folds` scores the folds together (per fold,
+   mean ± std, pooled out-of-fold) into ``runs/<dataset>/all-folds/<submission>/``.
+
+Items whose audio was skipped at ``prepare`` (corrupt, empty, too short) are left out of train and
+validation with a flag in the run's provenance; a test item without features stops the run, since
+its scores would not compare with anyone's.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import math
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,12 +40,13 @@ from harness import atomic
 from harness.datasets import open_dataset
 from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
-from harness.errors import BadInputError, RunFailedError
-from harness.features.extract import prepare_features
+from harness.errors import BadInputError, DataMissingError, RunFailedError
+from harness.features.extract import prepare_features, square_params_for
 from harness.features.store import FeatureStore
 from harness.metrics.bootstrap import bootstrap_intervals
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_validation
 from harness.metrics.official import official_scores, per_tag_scores
+from harness.protocol import distributed
 from harness.protocol.config import RunConfig
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch
@@ -61,66 +73,144 @@ def pick_device(requested: str) -> torch.device:
 
 
 def pick_precision(requested: str, device: torch.device) -> str:
-    """``auto``: bf16 autocast on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX), else fp32."""
+    """``auto``: bf16 autocast on CUDA (where supported), plain float32 on the CPU."""
     if requested != "auto":
         return requested
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    cpu_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
-    return "bf16" if cpu_bf16 else "fp32"
+    return "fp32"
+
+
+def resolve_folds(spec: DatasetSpec, fold: str | None) -> tuple[str, ...]:
+    """``all`` (or nothing, for a dataset whose protocol says ``all_folds``): the main fold set; else one fold."""
+    if fold == "all" or (fold is None and spec.protocol.all_folds):
+        return spec.default_folds
+    return (spec.resolve_fold(fold),)
 
 
 def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunResult]:
-    observer = observer or RunObserver()
+    """Train and score every (fold, seed) of ``request``; under torchrun, as one rank of a DDP job."""
+    dist = distributed.from_environment()
+    observer = observer if observer is not None and dist.is_main else RunObserver()
+    try:
+        return _run(request, observer, dist)
+    finally:
+        distributed.shutdown(dist)
+
+
+def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> list[RunResult]:
     submission = load_submission(request.submission)
     dataset = open_dataset(request.dataset, request.root)
     spec = dataset.spec
-    fold = spec.resolve_fold(request.fold)
-    if submission.spec.feature != spec.protocol.feature:
-        raise BadInputError(
-            f"{submission.path / 'submission.toml'}: feature {submission.spec.feature!r}, but {spec.name} "
-            f"is evaluated on {spec.protocol.feature!r}"
-        )
+    folds = resolve_folds(spec, request.fold)
     device = pick_device(request.device)
+    if dist.enabled and device.type == "cuda":
+        device = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(device)
+    distributed.init(dist, device)
     precision = pick_precision(request.precision, device)
     epochs = request.epochs or min(submission.spec.epochs, spec.protocol.max_epochs or submission.spec.epochs)
+    if not submission.spec.trains:
+        epochs = 0
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
-    observer.stage(f"preparing {spec.name} ({submission.spec.feature} features)")
-    store = prepare_features(
-        dataset, submission.spec.feature, device, on_source=observer.source_progress, on_item=observer.feature_progress
-    )
-    splits = {name: dataset.split(fold, name) for name in ("train", "validation", "test")}
-    flags = dataset.fold_flags(fold)
-    for flag in flags:
-        observer.stage(f"warning: {fold}: {flag}")
-    features = store.to_tensor(device if device.type == "cuda" else "cpu")  # once for every seed
-    results = []
-    for seed in request.seeds:
-        config = RunConfig(
-            dataset=spec.name,
-            fold=fold,
-            submission=submission.name,
-            seed=seed,
-            feature=submission.spec.feature,
-            crop_frames=submission.spec.crop_frames,
-            optimizer=submission.spec.optimizer,
-            lr=submission.spec.lr,
-            weight_decay=submission.spec.weight_decay,
-            batch_size=submission.spec.batch_size,
-            epochs=epochs,
-            patience=submission.spec.patience,
-            eval_crops_validation=spec.protocol.eval_crops_validation,
-            eval_crops_test=spec.protocol.eval_crops_test,
-            selection_metric=spec.protocol.selection_metric,
-            precision=precision,
-            train_fingerprint=splits["train"].fingerprint,
-            validation_fingerprint=splits["validation"].fingerprint,
-            test_fingerprint=splits["test"].fingerprint,
-            # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
-            eval_batch_size=256 if device.type == "cuda" else 16,
+    kind = submission.spec.feature
+    square = square_params_for(spec, kind)
+    observer.stage(f"preparing {spec.name} ({kind} features)")
+    if dist.is_main:  # the other ranks open the store rank 0 has made
+        prepare_features(
+            dataset, kind, device, on_source=observer.source_progress,
+            on_item=lambda state: observer.feature_progress(state.done, state.total), square=square,
         )
-        results.append(_run_one(config, submission, store, features, splits, device, request, observer, flags, spec))
+    distributed.barrier(dist)
+    store = prepare_features(dataset, kind, device, square=square)
+    crop = square.size if square is not None else submission.spec.crop_frames  # stft-square: the whole image
+    features = store.to_tensor(device if device.type == "cuda" else "cpu")  # once for every fold and seed
+    results = []
+    for fold in folds:
+        splits = {name: dataset.split(fold, name) for name in ("train", "validation", "test")}
+        flags = dataset.fold_flags(fold)
+        splits, left_out = _leave_out_unextracted(splits, store)
+        for flag in (*flags, *left_out):
+            observer.stage(f"warning: {fold}: {flag}")
+        for seed in request.seeds:
+            config = RunConfig(
+                dataset=spec.name,
+                fold=fold,
+                submission=submission.name,
+                seed=seed,
+                feature=kind,
+                crop_frames=crop,
+                optimizer=submission.spec.optimizer,
+                lr=submission.spec.lr,
+                weight_decay=submission.spec.weight_decay,
+                batch_size=submission.spec.batch_size,
+                epochs=epochs,
+                patience=submission.spec.patience,
+                eval_crops_validation=spec.protocol.eval_crops_validation,
+                eval_crops_test=spec.protocol.eval_crops_test,
+                selection_metric=spec.protocol.selection_metric,
+                precision=precision,
+                train_fingerprint=splits["train"].fingerprint,
+                validation_fingerprint=splits["validation"].fingerprint,
+                test_fingerprint=splits["test"].fingerprint,
+                # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
+                eval_batch_size=256 if device.type == "cuda" else 16,
+            )
+            results.append(
+                _run_one(config, submission, store, features, splits, device, request, observer, (*flags, *left_out), spec, dist)
+            )
     return results
+
+
+def _leave_out_unextracted(
+    splits: dict[str, SplitData], store: FeatureStore
+) -> tuple[dict[str, SplitData], tuple[str, ...]]:
+    """Drop train/validation items that have no features (skipped at prepare), with a flag; test items must all be there."""
+    present = set(store.index.item_ids)
+    reasons = {entry["item_id"]: entry["reason"] for entry in store.skipped}
+    kept, flags = {}, []
+    for name, split in splits.items():
+        missing = [item for item in split.item_ids if item not in present]
+        if not missing:
+            kept[name] = split
+            continue
+        shown = "; ".join(f"{item} ({reasons.get(item, 'not in the store')})" for item in missing[:3])
+        if name == "test":
+            raise DataMissingError(
+                f"{len(missing)} test items of {split.fold} have no features: {shown}"
+                f"{' ...' if len(missing) > 3 else ''}; fix their audio and run `harness datasets prepare "
+                f"{split.dataset} --rebuild` (scores without them would not compare)"
+            )
+        mask = np.array([item in present for item in split.item_ids])
+        kept[name] = SplitData(
+            split.dataset, split.fold, split.split, tuple(i for i, m in zip(split.item_ids, mask) if m),
+            split.tags, split.labels[mask],
+        )
+        flags.append(f"{len(missing)} {name} items without features (skipped at prepare) left out: {shown}")
+    return kept, tuple(flags)
+
+
+def summarise_folds(results: list[RunResult], runs_root: Path, root: Path | None = None) -> list[dict[str, Any]]:
+    """Per seed: the folds' test predictions scored together (per fold, mean ± std, pooled), written as JSON."""
+    from harness.scoring import score_folds
+
+    summaries = []
+    for seed in sorted({r.seed for r in results}):
+        runs = [r for r in results if r.seed == seed]
+        if len(runs) < 2:
+            continue
+        report = score_folds([r.run_dir / "predictions" / "test.npz" for r in runs], root=root)
+        doc = {
+            **report.to_json(), "seed": seed, "submission": runs[0].submission,
+            "runs": {r.fold: r.run_id for r in runs}, "config_hashes": sorted({r.config_hash for r in runs}),
+        }
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        out = Path(runs_root) / report.reports[0].split.dataset / "all-folds" / runs[0].submission / f"{stamp}-seed{seed}.json"
+        atomic.write_json(out, doc)
+        summaries.append({**doc, "path": str(out)})
+    return summaries
 
 
 def _new_run_id(config: RunConfig) -> str:
@@ -148,29 +238,56 @@ def _run_one(
     observer: RunObserver,
     flags: tuple[str, ...],
     dataset_spec: DatasetSpec,
+    dist: distributed.Dist = distributed.Dist(),
 ) -> RunResult:
+    main = dist.is_main
     parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
-    previous = find_resumable(parent, config.hash) if request.resume else None
-    if previous is not None and previous.is_done():
-        observer.stage(f"run {previous.run_id} with this configuration is already done; reusing it")
-        return _result_from_done(previous)
-    rundir = previous or RunDirectory.for_run(request.runs_root, config.dataset, config.fold, config.submission, _new_run_id(config))
+    decision = None
+    if main:  # rank 0 decides which run directory this is; the other ranks follow
+        finished = None if request.force else find_resumable(parent, config.hash, done=True)
+        previous = find_resumable(parent, config.hash, done=False) if request.resume else None
+        if finished is not None:
+            decision = ("reuse", str(finished.path))
+        elif previous is not None:
+            decision = ("resume", str(previous.path))
+        else:
+            decision = ("new", str(RunDirectory.for_run(
+                request.runs_root, config.dataset, config.fold, config.submission, _new_run_id(config)).path))
+    kind, path = distributed.broadcast(decision, dist)
+    rundir = RunDirectory(Path(path))
+    if kind == "reuse":
+        observer.stage(f"{config.fold} seed {config.seed}: run {rundir.run_id} of this configuration is done; reusing it (--force trains again)")
+        return _result_from_done(rundir, config)
+    previous = rundir if kind == "resume" else None
     started = time.monotonic()
-    if previous is None:
-        atomic.write_json(rundir.config_file, {**config.as_dict(), "config_hash": config.hash, "submission_path": str(submission.path)})
-    env = {**environment(device), "seed": config.seed, "config_hash": config.hash, "flags": list(flags)}
-    atomic.write_json(rundir.env_file, env)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    env = {
+        **environment(device), "seed": config.seed, "config_hash": config.hash, "flags": list(flags),
+        "world_size": dist.world,
+    }
+    if main:
+        if previous is None:
+            atomic.write_json(rundir.config_file, {**config.as_dict(), "config_hash": config.hash, "submission_path": str(submission.path)})
+        atomic.write_json(rundir.env_file, env)
 
     torch.manual_seed(config.seed)
     np_rng = np.random.default_rng(config.seed)
     num_tags = len(splits["train"].tags)
     model = submission.build(num_tags).to(device, memory_format=torch.channels_last)
-    optimizer = _make_optimizer(config, model)
+    train_labels = torch.as_tensor(splits["train"].labels, dtype=torch.float32, device=device)
+    if callable(getattr(model, "fit_labels", None)):
+        model.fit_labels(train_labels)  # e.g. the `popular` baseline learns its scores from the labels
+    optimizer = _make_optimizer(config, model) if config.epochs > 0 else None
+    trained = model
+    if dist.enabled and config.epochs > 0:
+        from torch.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     gatherer = CropGatherer(features, store.index.offsets, store.index.n_frames, config.crop_frames, device)
     rows = {name: store.index.positions(split.item_ids) for name, split in splits.items()}
     frames = {name: store.index.n_frames[rows[name]] for name in splits}
-    train_labels = torch.as_tensor(splits["train"].labels, dtype=torch.float32, device=device)
 
     state = {"epoch": 0, "best_metric": -math.inf, "best_epoch": 0, "bad_epochs": 0}
     best_validation: np.ndarray | None = None
@@ -178,7 +295,8 @@ def _run_one(
     if previous is not None and previous.checkpoint("last").is_file():
         checkpoint = torch.load(previous.checkpoint("last"), map_location=device, weights_only=False)
         model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        if optimizer is not None:
+            optimizer.load_state_dict(checkpoint["optimizer"])
         state = checkpoint["state"]
         best_validation = checkpoint.get("best_validation")
         np_rng.bit_generator.state = checkpoint["numpy_rng"]
@@ -187,24 +305,17 @@ def _run_one(
         observer.stage(f"resuming {rundir.run_id} after epoch {state['epoch']}")
 
     selection = config.selection_metric
-    while state["epoch"] < config.epochs:
-        if config.patience is not None and state["bad_epochs"] >= config.patience:
-            break
-        epoch = state["epoch"] + 1
-        observer.epoch_start(epoch, config.epochs, len(rows["train"]) + len(rows["validation"]) * config.eval_crops_validation)
-        tick = time.monotonic()
-        loss = train_epoch(
-            model, optimizer, gatherer, rows["train"], frames["train"], train_labels, config.crop_frames,
-            config.batch_size, np_rng, config.precision, observer.advance,
-        )
-        if not math.isfinite(loss):
-            raise RunFailedError(f"{config.submission}: training loss is {loss} at epoch {epoch}; lower the learning rate")
+    observer.run_start(f"{config.fold} seed {config.seed}", config.epochs)
+
+    def validate_and_checkpoint(epoch: int, loss: float | None, tick: float) -> None:
+        nonlocal state, best_validation
+        _sync_buffers(model, dist)  # batch-norm statistics of rank 0 on every rank, as the checkpoint holds them
         val_scores = predict(
             model, gatherer, rows["validation"], frames["validation"], config.crop_frames,
-            config.eval_crops_validation, config.eval_batch_size, config.precision, observer.advance,
+            config.eval_crops_validation, config.eval_batch_size, config.precision, observer.advance, dist,
         )
-        metric = official_scores(splits["validation"].labels, val_scores).values[selection]
-        improved = metric > state["best_metric"]
+        metric = selection_value(splits["validation"].labels, val_scores, selection)
+        improved = metric > state["best_metric"] or epoch == 0
         if improved:
             best_validation = val_scores
         state = {
@@ -215,16 +326,17 @@ def _run_one(
         }
         checkpoint = {
             "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
+            "optimizer": optimizer.state_dict() if optimizer is not None else None,
             "state": state,
             "numpy_rng": np_rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
             "config_hash": config.hash,
             "best_validation": best_validation,
         }
-        if improved:
-            rundir.save_checkpoint("best", checkpoint)
-        rundir.save_checkpoint("last", checkpoint)
+        if main:
+            if improved:
+                rundir.save_checkpoint("best", checkpoint)
+            rundir.save_checkpoint("last", checkpoint)
         entry = {
             "epoch": epoch,
             "train_loss": loss,
@@ -232,18 +344,43 @@ def _run_one(
             "best_epoch": state["best_epoch"],
             "seconds": round(time.monotonic() - tick, 3),
         }
-        rundir.append_log(entry)
+        if main:
+            rundir.append_log(entry)
         observer.epoch_end(entry)
 
+    if config.epochs == 0 and not (previous is not None and previous.checkpoint("best").is_file()):  # no training: evaluate the model as built
+        observer.epoch_start(0, 0, len(rows["validation"]) * config.eval_crops_validation)
+        validate_and_checkpoint(0, None, time.monotonic())
+    while state["epoch"] < config.epochs:
+        if config.patience is not None and state["bad_epochs"] >= config.patience:
+            break
+        epoch = state["epoch"] + 1
+        observer.epoch_start(epoch, config.epochs, len(rows["train"]) + len(rows["validation"]) * config.eval_crops_validation)
+        tick = time.monotonic()
+        loss = train_epoch(
+            trained, optimizer, gatherer, rows["train"], frames["train"], train_labels,
+            config.crop_frames, config.batch_size, np_rng, config.precision, observer.advance, dist,
+        )
+        if not math.isfinite(loss):
+            raise RunFailedError(f"{config.submission}: training loss is {loss} at epoch {epoch}; lower the learning rate")
+        validate_and_checkpoint(epoch, loss, tick)
+
     observer.stage("predicting the test split with the best checkpoint")
+    distributed.barrier(dist)  # rank 0 has written best.pt
     best = torch.load(rundir.checkpoint("best"), map_location=device, weights_only=False)
     model.load_state_dict(best["model"])
     # The best epoch's validation predictions were made by exactly these weights: keep them.
     predictions = {"validation": best["best_validation"]}
     predictions["test"] = predict(
         model, gatherer, rows["test"], frames["test"], config.crop_frames, config.eval_crops_test,
-        config.eval_batch_size, config.precision,
+        config.eval_batch_size, config.precision, dist=dist,
     )
+    if not main:  # only rank 0 scores, writes and records
+        distributed.barrier(dist)
+        return RunResult(
+            rundir.run_id, rundir.path, {}, {}, state["best_epoch"], time.monotonic() - started, resumed,
+            fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
+        )
     for name, crops in (("validation", config.eval_crops_validation), ("test", config.eval_crops_test)):
         split = splits[name]
         meta = {
@@ -269,6 +406,7 @@ def _run_one(
         ).items()
     }
     duration = time.monotonic() - started
+    peak_mb = _peak_memory_mb(device)
     scores_doc = {
         "dataset": config.dataset, "fold": config.fold, "split": "test", "fingerprint": test.fingerprint,
         "thresholds_source": "validation", "thresholds": {tag: (float(t) if np.isfinite(t) else None) for tag, t in zip(test.tags, thresholds)},
@@ -280,7 +418,7 @@ def _run_one(
     atomic.write_json(rundir.scores_file, scores_doc)
     provenance = {
         **env, "duration_s": round(duration, 3), "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
-        "precision": config.precision, "intervals": intervals,
+        "precision": config.precision, "peak_memory_mb": peak_mb, "intervals": intervals,
         "bootstrap": {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95},
     }
     atomic.write_json(rundir.env_file, provenance)
@@ -296,13 +434,45 @@ def _run_one(
         split=test,
     )
     rundir.mark_done()
-    return RunResult(rundir.run_id, rundir.path, scored.values, validation.values, state["best_epoch"], duration, resumed)
+    distributed.barrier(dist)
+    return RunResult(
+        rundir.run_id, rundir.path, scored.values, validation.values, state["best_epoch"], duration, resumed,
+        fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
+    )
 
 
-def _result_from_done(rundir: RunDirectory) -> RunResult:
+def selection_value(labels: np.ndarray, scores: np.ndarray, metric: str) -> float:
+    """The model-selection metric on validation; decision metrics use thresholds fitted on these predictions."""
+    decisions = None
+    if metric not in ("PR-AUC-macro", "ROC-AUC-macro", "PR-AUC-micro", "ROC-AUC-micro"):
+        decisions = apply_thresholds(scores, fit_thresholds_on_validation(labels, scores))
+    values = official_scores(labels, scores, decisions).values
+    if metric not in values:
+        raise BadInputError(f"selection metric {metric!r}: not one of {', '.join(values)}")
+    return float(values[metric])
+
+
+def _sync_buffers(model: torch.nn.Module, dist: distributed.Dist) -> None:
+    """Rank 0's buffers (batch-norm running statistics) on every rank."""
+    if dist.enabled:
+        for buffer in model.buffers():
+            torch.distributed.broadcast(buffer, src=0)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    """Peak device memory of this run on CUDA; on the CPU, the process's peak resident memory."""
+    if device.type == "cuda":
+        return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
+def _result_from_done(rundir: RunDirectory, config: RunConfig) -> RunResult:
     doc = json.loads(rundir.scores_file.read_text())
     env = json.loads(rundir.env_file.read_text())
     return RunResult(
         rundir.run_id, rundir.path, doc["scores"], doc.get("validation_scores", {}), doc.get("best_epoch", 0),
         float(env.get("duration_s", 0.0)), reused=True,
+        fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
     )

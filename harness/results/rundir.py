@@ -76,8 +76,9 @@ class RunDirectory:
         atomic.write_text(self.done_file, "")
 
 
-def find_resumable(parent: Path, config_hash: str) -> RunDirectory | None:
-    """The newest run under ``parent`` with this config hash (finished or not), if any."""
+def find_resumable(parent: Path, config_hash: str, done: bool | None = None) -> RunDirectory | None:
+    """The newest run under ``parent`` with this config hash, if any: finished (``done=True``),
+    unfinished (``done=False``) or either (``None``)."""
     if not parent.is_dir():
         return None
     candidates = []
@@ -87,7 +88,8 @@ def find_resumable(parent: Path, config_hash: str) -> RunDirectory | None:
             continue
         try:
             if json.loads(config.read_text()).get("config_hash") == config_hash:
-                candidates.append(child)
+                if done is None or (child / "done").is_file() == done:
+                    candidates.append(child)
         except (OSError, json.JSONDecodeError):
             continue
     if not candidates:
