@@ -7,12 +7,25 @@ inline script (click-to-sort, filter box), no external URL anywhere, readable fr
     <board>.html            the board's rows ranked by its primary metric
     runs/<slug>.html        one run: badges, scores with intervals, per-tag table and chart,
                             precision-recall curve, provenance, config
-    groups/<slug>.html      on a k-fold board, one row's per-fold scores with mean ± std
+    groups/<slug>.html      on a k-fold board, one configuration's per-fold scores with mean ± std,
+                            one section per seed, and mean ± std over its seeds when it has several
 
 A one-fold board ranks runs; runs whose paired bootstrap test against the run above is not
 significant share a rank band (:func:`harness.leaderboard.ties.rank_bands`, when installed). A
-k-fold board (``folds = [...]``) ranks (submission, team, run name) groups by the mean of the
-primary metric over the folds present (:func:`harness.metrics.folds.aggregate_folds`).
+k-fold board (``folds = [...]``) ranks (submission, team, run name, seed, configuration) rows by
+the mean of the primary metric over the folds present
+(:func:`harness.metrics.folds.aggregate_folds`); runs of different seeds are never pooled into
+one row's fold mean.
+
+Seeds: ``harness run --seeds 0,1,2`` records one run per seed, alike but for the seed. Runs of one
+(team, submission, configuration) make a :class:`SeedGroup`, the configuration being the run's
+``config`` less its seed (:func:`configuration_key`; published runs have no config, so theirs is
+their (team, submission), and runs without a seed are each their own group). When a board has a
+group of two or more seeds, an "Over seeds" table under the main one shows every group once, each
+column as mean ± sample standard deviation (``ddof=1``) over its seeds (of the per-seed fold
+means on a k-fold board), ranked by the primary column's mean; the "N seeds" badge of the main
+rows links to it. The main table keeps one row per run (one-fold) or per seed (k-fold): ties and
+intervals are computed on runs.
 
 Pages are rendered with jinja2 from ``templates/`` beside this module with autoescaping on for
 every template, so team, run, submission and tag names always show as text (in SVG too). Values
@@ -32,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from harness import __version__, atomic
@@ -55,6 +69,12 @@ TIE_LEGEND = ("shared rank = not significantly different from the run above "
               "(paired bootstrap, p ≥ 0.05)")
 CHART_METRIC = "PR-AUC"  # the per-tag metric of the bar chart
 CHART_LABEL_CHARS = 24
+# Config keys that do not make a configuration: the seed, and the evaluation batch size (a device
+# detail, which the config hash leaves out too). Across folds, also the fold and its fingerprints.
+NOT_CONFIGURATION = frozenset({"seed", "eval_batch_size"})
+PER_FOLD_CONFIG = frozenset({"fold", "train_fingerprint", "validation_fingerprint",
+                             "test_fingerprint"})
+SEEDS_ANCHOR = "over-seeds"
 
 
 @dataclass(frozen=True)
@@ -67,17 +87,71 @@ class RankedRun:
 
 @dataclass(frozen=True)
 class FoldGroup:
-    """One row of a k-fold board: a (submission, team, run name) with at most one run per fold."""
+    """One row of a k-fold board: one seed of a (submission, team, run name, configuration), with
+    at most one run per fold."""
 
     submission: str
     team: str
     run_name: str
+    seed: int | None
+    configuration: str  # configuration_key(config, across_folds=True) of its runs
     runs: dict[str, RunRecord]  # fold -> run, in the board's fold order
     summary: FoldSummary
 
     @property
     def key(self) -> str:
-        return f"{self.submission}\x1f{self.team}\x1f{self.run_name}"
+        seed = "" if self.seed is None else str(self.seed)
+        return "\x1f".join((self.submission, self.team, self.run_name, seed, self.configuration))
+
+    @property
+    def created(self) -> str:
+        return max(r.created for r in self.runs.values())
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Mean and sample standard deviation (``ddof=1``) of each key over seeds.
+
+    ``mean`` holds the keys every seed has; ``std`` the same keys when there are two seeds or more
+    (one seed has no spread: never NaN); ``missing`` maps a key some seeds lack to those seeds.
+    """
+
+    seeds: tuple[int | None, ...]
+    mean: dict[str, float]
+    std: dict[str, float]
+    missing: dict[str, tuple[int | None, ...]]
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+
+@dataclass(frozen=True)
+class SeedGroup:
+    """One configuration of a submission on a board: its runs (one-fold board) or rows (k-fold
+    board) that differ only in seed.
+
+    ``members`` holds them all (seed ascending, newest first within a seed); ``per_seed`` the
+    newest of each seed, which the summary is over.
+    """
+
+    submission: str
+    team: str
+    key: str
+    config: dict[str, Any]  # the configuration, less the seed (and the per-fold keys)
+    distinctions: dict[str, str]  # what else sets it apart: truth, thresholds, external data
+    members: tuple[RunRecord | FoldGroup, ...]
+    per_seed: dict[int | None, RunRecord | FoldGroup]
+    summary: SeedSummary
+
+    @property
+    def seeded(self) -> bool:
+        """True when its members have seeds (runs without one are each a group of their own)."""
+        return None not in self.per_seed
+
+    @property
+    def multi_seed(self) -> bool:
+        return self.seeded and len(self.per_seed) >= 2
 
 
 @dataclass(frozen=True)
@@ -105,26 +179,163 @@ def rank_runs(board: Board, runs: Iterable[RunRecord]) -> list[RankedRun]:
     return ranked + [RankedRun(None, r) for r in unscored]
 
 
-def group_fold_runs(board: Board, runs: Iterable[RunRecord]) -> list[FoldGroup]:
-    """The runs of a k-fold board as (submission, team, run name) groups, one run per fold.
+def configuration_key(config: Mapping[str, Any], *, across_folds: bool = False) -> str:
+    """The configuration a run was made with, less its seed: canonical JSON of ``config``.
 
-    Runs of folds the board does not list are left out; where a group has several runs of one
-    fold, the newest counts. Groups come in order of first appearance of their key.
+    Left out: the seed and the evaluation batch size (:data:`NOT_CONFIGURATION`); with
+    ``across_folds``, also the fold and its split fingerprints (:data:`PER_FOLD_CONFIG`), which
+    differ between the folds of one k-fold run.
+    """
+    drop = NOT_CONFIGURATION | (PER_FOLD_CONFIG if across_folds else frozenset())
+    return json.dumps({k: v for k, v in config.items() if k not in drop}, sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def group_fold_runs(board: Board, runs: Iterable[RunRecord]) -> list[FoldGroup]:
+    """The runs of a k-fold board as (submission, team, run name, seed, configuration) groups,
+    one run per fold.
+
+    Runs of different seeds (or configurations) are never one group: a fold mean mixing seeds
+    would hide which seed each fold had and drop the other seeds' runs. Runs of folds the board
+    does not list are left out; where a group has several runs of one fold, the newest counts.
+    Groups come sorted by submission, team, run name, seed (none first) and configuration.
     """
     from harness.metrics.folds import aggregate_folds
 
     order = {fold: i for i, fold in enumerate(board.folds)}
-    newest: dict[tuple[str, str, str], dict[str, RunRecord]] = {}
+    newest: dict[tuple[str, str, str, int | None, str], dict[str, RunRecord]] = {}
     for run in sorted((r for r in runs if r.fold in order),
                       key=lambda r: (r.created, r.run_id), reverse=True):
-        by_fold = newest.setdefault((run.submission, run.team, run.run_name), {})
-        by_fold.setdefault(run.fold, run)
+        key = (run.submission, run.team, run.run_name, run.seed,
+               configuration_key(run.config, across_folds=True))
+        newest.setdefault(key, {}).setdefault(run.fold, run)
     groups = []
-    for (submission, team, run_name), by_fold in sorted(newest.items()):
+    for key in sorted(newest, key=lambda k: (k[0], k[1], k[2], _seed_order(k[3]), k[4])):
+        by_fold = newest[key]
         folds = {f: by_fold[f] for f in board.folds if f in by_fold}
         summary = aggregate_folds({f: r.scores for f, r in folds.items()})
-        groups.append(FoldGroup(submission, team, run_name, folds, summary))
+        groups.append(FoldGroup(*key, runs=folds, summary=summary))
     return groups
+
+
+def summarise_seeds(per_seed: Mapping[int | None, Mapping[str, float]]) -> SeedSummary:
+    """Mean and sample standard deviation (``ddof=1``, numpy) of each key over the seeds given.
+
+    Keys some seeds lack are left out of ``mean`` and ``std`` and listed in ``missing``; with one
+    seed, ``std`` is empty.
+    """
+    seeds = tuple(sorted(per_seed, key=_seed_order))
+    keys: dict[str, None] = {}
+    for seed in seeds:
+        keys.update(dict.fromkeys(per_seed[seed]))
+    mean: dict[str, float] = {}
+    std: dict[str, float] = {}
+    missing: dict[str, tuple[int | None, ...]] = {}
+    for key in keys:
+        lacking = tuple(s for s in seeds if key not in per_seed[s])
+        if lacking:
+            missing[key] = lacking
+            continue
+        values = np.array([per_seed[s][key] for s in seeds], dtype=np.float64)
+        mean[key] = float(np.mean(values))
+        if values.size > 1:
+            std[key] = float(np.std(values, ddof=1))
+    return SeedSummary(seeds, mean, std, missing)
+
+
+def group_seeds(members: Iterable[RunRecord | FoldGroup]) -> list[SeedGroup]:
+    """Runs (one-fold board) or rows (k-fold board) grouped by (team, submission, configuration).
+
+    A group is what differs only in seed: same team, submission and configuration
+    (:func:`configuration_key`), and also the same ground truth, threshold source and use of
+    external data (a one-fold run), so that nothing else is averaged over. A member without a seed
+    is a group of its own. Within a group the newest member of each seed counts. Groups come in
+    order of first appearance.
+    """
+    found: dict[tuple[str, ...], list[RunRecord | FoldGroup]] = {}
+    described: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, str]]] = {}
+    for member in members:
+        runs = list(member.runs.values()) if isinstance(member, FoldGroup) else [member]
+        if isinstance(member, FoldGroup):
+            config = json.loads(member.configuration)
+        else:
+            config = json.loads(configuration_key(member.config))
+        distinctions = {
+            "truth": ", ".join(sorted({r.fingerprint for r in runs}))
+                     if not isinstance(member, FoldGroup) else "",
+            "thresholds from": ", ".join(sorted({r.thresholds_source for r in runs})),
+            "external data": "yes" if any(r.external_data for r in runs) else "no",
+        }
+        if member.seed is None:  # not one of several seeds: on its own
+            key = ("single", member.team, member.submission, _member_id(member))
+        else:
+            key = ("seeds", member.team, member.submission,
+                   json.dumps(config, sort_keys=True, ensure_ascii=False),
+                   json.dumps(distinctions, sort_keys=True, ensure_ascii=False))
+        found.setdefault(key, []).append(member)
+        described.setdefault(key, (config, distinctions))
+    groups = []
+    for key, listed in found.items():
+        listed.sort(key=lambda m: (m.created, _member_id(m)), reverse=True)  # newest first,
+        listed.sort(key=lambda m: _seed_order(m.seed))  # then (a stable sort) seed ascending
+        per_seed: dict[int | None, RunRecord | FoldGroup] = {}
+        for member in listed:
+            per_seed.setdefault(member.seed, member)
+        summary = summarise_seeds({seed: _member_scores(m) for seed, m in per_seed.items()})
+        config, distinctions = described[key]
+        groups.append(SeedGroup(listed[0].submission, listed[0].team, "\x1f".join(key), config,
+                                distinctions, tuple(listed), per_seed, summary))
+    return groups
+
+
+def rank_seed_groups(board: Board, groups: Iterable[SeedGroup]
+                     ) -> list[tuple[int | None, SeedGroup]]:
+    """(rank, group) by the mean over seeds of the primary metric, best first; equal means share
+    a rank; groups without the primary metric come last, unranked."""
+    key, sign = board.primary, (-1.0 if board.primary_column.higher_is_better else 1.0)
+    groups = list(groups)
+    scored = sorted((g for g in groups if key in g.summary.mean),
+                    key=lambda g: (sign * g.summary.mean[key], g.key))
+    unscored = sorted((g for g in groups if key not in g.summary.mean), key=lambda g: g.key)
+    ranked: list[tuple[int | None, SeedGroup]] = []
+    rank = 0
+    for i, group in enumerate(scored):
+        if i == 0 or group.summary.mean[key] != scored[i - 1].summary.mean[key]:
+            rank = i + 1
+        ranked.append((rank, group))
+    return ranked + [(None, g) for g in unscored]
+
+
+def _seed_order(seed: int | None) -> tuple[int, int]:
+    return (0, 0) if seed is None else (1, seed)
+
+
+def _member_id(member: RunRecord | FoldGroup) -> str:
+    return member.key if isinstance(member, FoldGroup) else member.run_id
+
+
+def _member_scores(member: RunRecord | FoldGroup) -> dict[str, float]:
+    return dict(member.summary.mean) if isinstance(member, FoldGroup) else dict(member.scores)
+
+
+def seed_anchor(group: SeedGroup) -> str:
+    """The id of a seed group's row in a board's "Over seeds" table."""
+    return f"seeds-{_short_hash(group.key)}"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _section_ids(group: SeedGroup) -> list[str]:
+    """Ids of the members' sections on a k-fold group page: ``seed-3``, ``seed-3-2`` for a
+    second row of seed 3, ``run`` for a row without a seed."""
+    ids, seen = [], {}
+    for member in group.members:
+        base = "run" if member.seed is None else f"seed-{member.seed}"
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
 
 
 def rank_groups(board: Board, groups: Iterable[FoldGroup]) -> list[RankedGroup]:
@@ -154,13 +365,25 @@ def run_page_name(run_id: str) -> str:
     return f"{slug}.html"
 
 
-def group_page_name(board: Board, group: FoldGroup) -> str:
-    """The file name (under ``groups/``) of a k-fold row's page."""
-    return run_page_name(f"{board.name}/{group.submission}/{group.team}/{group.run_name}")
+def group_page_names(board: Board, groups: Iterable[SeedGroup]) -> dict[str, str]:
+    """File names (under ``groups/``) of a k-fold board's pages, one per seed group, by its key.
+
+    A page of one row is named after the row's submission, team and run name, a page of several
+    seeds after ``seeds``; a name two pages would share gets the group's key hashed into it.
+    """
+    groups = list(groups)
+    bases = {g.key: f"{board.name}/{g.submission}/{g.team}/"
+                    + (g.members[0].run_name if len(g.members) == 1 else "seeds")
+             for g in groups}
+    counts: dict[str, int] = {}
+    for base in bases.values():
+        counts[base] = counts.get(base, 0) + 1
+    return {key: run_page_name(base if counts[base] == 1 else f"{base}/{_short_hash(key)}")
+            for key, base in bases.items()}
 
 
 def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[Path]:
-    """Render ``index.html``, one page per board, per run shown and per k-fold row.
+    """Render ``index.html``, one page per board, per run shown and per k-fold configuration.
 
     Only runs that appear on a board get a page. Files left in ``out_dir`` by earlier builds are
     not removed. Returns the paths written.
@@ -171,24 +394,42 @@ def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[
     written: list[Path] = []
 
     board_views, runs_by_id, boards_of_run, groups_of_run = [], {}, {}, {}
+    seeds_of_run: dict[str, list[dict[str, Any]]] = {}
     group_pages = []
     for board in boards:
         if board.is_k_fold:
             runs = [r for r in store.list_runs(board.dataset, None, board.split)
                     if r.fold in board.folds]
             ranked_groups = rank_groups(board, group_fold_runs(board, runs))
-            view = _fold_board_view(board, ranked_groups)
-            for entry in ranked_groups:
-                page = f"{GROUPS_DIR}/{group_page_name(board, entry.group)}"
-                group_pages.append((page, _group_view(board, entry, page)))
-                for run in entry.group.runs.values():
-                    groups_of_run.setdefault(run.run_id, []).append(
-                        {"href": page, "board": board.title})
+            seed_groups = group_seeds(e.group for e in ranked_groups)
+            names = group_page_names(board, seed_groups)
+            pages = {g.key: f"{GROUPS_DIR}/{names[g.key]}" for g in seed_groups}
+            links = {}  # row key -> its page, and its section there when the page has several
+            for group in seed_groups:
+                for member, section in zip(group.members, _section_ids(group)):
+                    links[member.key] = pages[group.key] + (
+                        f"#{section}" if len(group.members) > 1 else "")
+            view = _fold_board_view(board, ranked_groups, seed_groups, links, pages)
+            ranks = {e.group.key: e.rank for e in ranked_groups}
+            for group in seed_groups:
+                group_pages.append((pages[group.key], _group_view(board, group, ranks)))
+                for member in group.members:
+                    for run in member.runs.values():
+                        groups_of_run.setdefault(run.run_id, []).append(
+                            {"href": links[member.key], "board": board.title,
+                             "seed": member.seed})
         else:
             ranked = rank_runs(board, store.list_runs(board.dataset, board.fold, board.split))
             runs = [e.run for e in ranked]
             bands = _rank_bands(store, board, [e.run for e in ranked if e.rank is not None])
-            view = _board_view(board, ranked, bands)
+            seed_groups = group_seeds(runs)
+            view = _board_view(board, ranked, bands, seed_groups)
+            for group in seed_groups:
+                if group.multi_seed:
+                    for run in group.members:
+                        seeds_of_run.setdefault(run.run_id, []).append(
+                            {"href": f"{board.page_name}#{seed_anchor(group)}",
+                             "board": board.title, "n": len(group.per_seed)})
         board_views.append(view)
         for run in runs:
             runs_by_id[run.run_id] = run
@@ -207,7 +448,8 @@ def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[
     for run_id in sorted(runs_by_id):
         run = runs_by_id[run_id]
         write(f"{RUNS_DIR}/{run_page_name(run_id)}", "run.html", root="../",
-              run=_run_view(store, run, boards_of_run[run_id], groups_of_run.get(run_id, [])))
+              run=_run_view(store, run, boards_of_run[run_id], groups_of_run.get(run_id, []),
+                            seeds_of_run.get(run_id, [])))
     for page, view in group_pages:
         write(page, "group.html", root="../", group=view)
     return written
@@ -250,7 +492,8 @@ def _dataset_info(name: str) -> dict[str, str] | None:
             "homepage": spec.homepage}
 
 
-def _board_common(board: Board, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _board_common(board: Board, rows: list[dict[str, Any]],
+                  over_seeds: dict[str, Any] | None) -> dict[str, Any]:
     _add_seed_badges(rows)
     primary = board.primary_column
     leader = rows[0] if rows and rows[0]["rank"] is not None else None
@@ -269,11 +512,14 @@ def _board_common(board: Board, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "has_intervals": not board.is_k_fold and any(c["note"] for r in rows for c in r["cells"]),
         "has_bands": any(r["band_class"] for r in rows),
         "has_seeds": any(r["seeds"] for r in rows),
+        "over_seeds": over_seeds,
+        "seeds_anchor": SEEDS_ANCHOR,
     }
 
 
-def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int]
-                ) -> dict[str, Any]:
+def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int],
+                seed_groups: list[SeedGroup]) -> dict[str, Any]:
+    group_of = {run.run_id: g for g in seed_groups for run in g.members}
     rows = []
     band_rank: dict[int, int] = {}  # band -> the rank shown for it (its first run's rank)
     for position, entry in enumerate(ranked):
@@ -288,7 +534,7 @@ def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int]
                 band_rank[band] = rank
         rows.append({
             "rank": rank, "position": position + 1, "band": band, "shared": shared,
-            "key": (run.team, run.submission), "seeds": {run.seed} - {None},
+            "seed_group": _seed_badge_info(group_of[run.run_id]), "seeds": {run.seed} - {None},
             "href": f"{RUNS_DIR}/{run_page_name(run.run_id)}",
             "submission": run.submission, "team": run.team, "run_name": run.run_name,
             "seed": "—" if run.seed is None else str(run.seed),
@@ -302,19 +548,23 @@ def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int]
         })
     _mark_bands(rows)
     rows = _with_references(board, rows)
-    view = _board_common(board, rows)
+    over_seeds = _over_seeds_view(
+        board, seed_groups, lambda run: f"{RUNS_DIR}/{run_page_name(run.run_id)}", {})
+    view = _board_common(board, rows, over_seeds)
     fingerprints = sorted({entry.run.fingerprint for entry in ranked})
     view.update(fingerprints=fingerprints, tie_legend=TIE_LEGEND)
     return view
 
 
-def _fold_board_view(board: Board, ranked: list[RankedGroup]) -> dict[str, Any]:
+def _fold_board_view(board: Board, ranked: list[RankedGroup], seed_groups: list[SeedGroup],
+                     links: Mapping[str, str], pages: Mapping[str, str]) -> dict[str, Any]:
+    group_of = {member.key: g for g in seed_groups for member in g.members}
     rows = []
     n_folds = len(board.folds)
     for position, entry in enumerate(ranked):
         group, summary = entry.group, entry.group.summary
         runs = list(group.runs.values())
-        seeds = {r.seed for r in runs} - {None}
+        seeds = {group.seed} - {None}
         badges = _merged_badges(runs)
         if len(group.runs) < n_folds:
             missing = [f for f in board.folds if f not in group.runs]
@@ -323,11 +573,11 @@ def _fold_board_view(board: Board, ranked: list[RankedGroup]) -> dict[str, Any]:
                                        + "; the mean is over the folds present."})
         rows.append({
             "rank": entry.rank, "position": position + 1, "band": None, "shared": False,
-            "key": (group.team, group.submission), "seeds": seeds,
-            "href": f"{GROUPS_DIR}/{group_page_name(board, group)}",
+            "seed_group": _seed_badge_info(group_of[group.key]), "seeds": seeds,
+            "href": links[group.key],
             "submission": group.submission, "team": group.team, "run_name": group.run_name,
-            "seed": ", ".join(str(s) for s in sorted(seeds)) or "—",
-            "seed_value": str(min(seeds)) if seeds else "",
+            "seed": "—" if group.seed is None else str(group.seed),
+            "seed_value": "" if group.seed is None else str(group.seed),
             "badges": badges,
             "cells": [_fold_cell(column, summary, column.key == board.primary)
                       for column in board.columns],
@@ -337,7 +587,8 @@ def _fold_board_view(board: Board, ranked: list[RankedGroup]) -> dict[str, Any]:
         })
     _mark_bands(rows)
     rows = _with_references(board, rows)
-    view = _board_common(board, rows)
+    over_seeds = _over_seeds_view(board, seed_groups, lambda member: links[member.key], pages)
+    view = _board_common(board, rows, over_seeds)
     view.update(fingerprints=[], tie_legend="")
     return view
 
@@ -351,7 +602,7 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
         value = reference.scores.get(board.primary)
         row = {
             "rank": None, "position": 0, "band": None, "shared": False, "reference": True,
-            "key": ("reference", reference.name), "seeds": set(), "href": "",
+            "seed_group": None, "seeds": set(), "href": "",
             "submission": reference.name, "team": "", "run_name": reference.citation,
             "seed": "—", "seed_value": "", "band_class": "",
             "badges": [{"kind": "info", "text": "published", "title": "A published figure: no predictions in the store"
@@ -401,18 +652,25 @@ def _mark_bands(rows: list[dict[str, Any]]) -> None:
         row["band_size"] = sizes[band]
 
 
+def _seed_badge_info(group: SeedGroup) -> dict[str, Any] | None:
+    """What the "N seeds" badge of a group's rows says; None when it has fewer than two seeds."""
+    if not group.multi_seed:
+        return None
+    return {"n": len(group.per_seed), "anchor": seed_anchor(group),
+            "seeds": ", ".join(str(s) for s in group.per_seed)}
+
+
 def _add_seed_badges(rows: list[dict[str, Any]]) -> None:
-    """"N seeds" on every row of a (team, submission) that has runs of N ≥ 2 seeds here."""
-    seeds: dict[tuple[str, str], set[int]] = {}
+    """"N seeds" on every row of a configuration that has runs of N ≥ 2 seeds here, linking to
+    its row of the "Over seeds" table."""
     for row in rows:
-        seeds.setdefault(row["key"], set()).update(row["seeds"])
-    for row in rows:
-        n = len(seeds[row["key"]])
-        if n >= 2:
-            row["badges"].append({"kind": "seed", "text": f"{n} seeds",
-                                  "title": f"{row['submission']} has runs of {n} seeds on this "
-                                           "board: " + ", ".join(map(str, sorted(
-                                               seeds[row['key']])))})
+        info = row.get("seed_group")
+        if info:
+            row["badges"].append({
+                "kind": "seed", "text": f"{info['n']} seeds", "href": f"#{info['anchor']}",
+                "title": f"{row['submission']} has runs of {info['n']} seeds of this "
+                         f"configuration on this board ({info['seeds']}): mean ± std over them "
+                         "in the Over seeds table"})
 
 
 def _cell(column: Column, value: float | None, primary: bool,
@@ -439,6 +697,104 @@ def _fold_cell(column: Column, summary: FoldSummary, primary: bool) -> dict[str,
         cell["title"] = (f"missing in {len(summary.missing[column.key])} of "
                          f"{summary.n_folds} folds")
     return cell
+
+
+def _seed_cell(column: Column, summary: SeedSummary, primary: bool, k_fold: bool
+               ) -> dict[str, Any]:
+    """``mean ± std`` over seeds; the mean alone for one seed; a dash where a seed lacks it."""
+    mean = summary.mean.get(column.key)
+    cell = _cell(column, mean, primary)
+    of = " of the means over folds" if k_fold else ""
+    if mean is not None and column.key in summary.std:
+        std = summary.std[column.key]
+        cell["text"] = f"{column.format(mean)} ± {column.format(std)}"
+        cell["title"] = (f"mean{of} ± sample standard deviation (ddof = 1) over "
+                         f"{summary.n_seeds} seeds: {mean!r} ± {std!r}")
+    elif mean is not None:
+        cell["title"] = f"one {'seed' if summary.seeds[0] is not None else 'run'}" \
+                        f": no standard deviation ({mean!r})"
+    elif column.key in summary.missing:
+        lacking = summary.missing[column.key]
+        cell["title"] = (f"missing for {len(lacking)} of {summary.n_seeds} seeds ("
+                         + ", ".join("—" if s is None else str(s) for s in lacking) + ")")
+    return cell
+
+
+def _over_seeds_view(board: Board, groups: list[SeedGroup],
+                     member_href: Any, pages: Mapping[str, str]) -> dict[str, Any] | None:
+    """The "Over seeds" table: every configuration once, ranked by its mean over seeds.
+
+    None when no configuration on the board has two seeds or more.
+    """
+    if not any(g.multi_seed for g in groups):
+        return None
+    labels = _configuration_labels(groups)
+    rows = []
+    for position, (rank, group) in enumerate(rank_seed_groups(board, groups), start=1):
+        counted = list(group.per_seed.values())
+        runs = [r for m in counted for r in (m.runs.values() if isinstance(m, FoldGroup) else [m])]
+        badges = _merged_badges(runs)
+        if board.is_k_fold:
+            fold_sets = {tuple(m.runs) for m in counted}
+            n_folds = len(board.folds)
+            if len(fold_sets) > 1:
+                badges.insert(0, {"kind": "warn", "text": "folds differ", "title":
+                                  "The seeds were run on different folds ("
+                                  + "; ".join(f"seed {m.seed}: {len(m.runs)} of {n_folds}"
+                                              for m in counted)
+                                  + "): each seed's mean is over its own folds."})
+            elif len(next(iter(fold_sets))) < n_folds:
+                badges.insert(0, {"kind": "warn",
+                                  "text": f"{len(next(iter(fold_sets)))} of {n_folds} folds",
+                                  "title": "Incomplete: the means are over the folds present."})
+        label, label_title = labels[group.key]
+        rows.append({
+            "rank": rank, "position": position, "anchor": seed_anchor(group),
+            "submission": group.submission, "team": group.team,
+            "href": pages.get(group.key, ""), "label": label, "label_title": label_title,
+            "seeds": [{"text": "—" if seed is None else str(seed), "href": member_href(member)}
+                      for seed, member in group.per_seed.items()],
+            "seeds_value": ",".join("" if s is None else str(s) for s in group.per_seed),
+            "n": group.summary.n_seeds, "badges": badges,
+            "cells": [_seed_cell(c, group.summary, c.key == board.primary, board.is_k_fold)
+                      for c in board.columns],
+        })
+    return {"rows": rows, "has_labels": any(r["label"] for r in rows),
+            "n_multi": sum(g.multi_seed for g in groups)}
+
+
+def _configuration_labels(groups: list[SeedGroup]) -> dict[str, tuple[str, str]]:
+    """(label, tooltip) per group: what tells it from the same submission's other configurations.
+
+    A run without a seed is labelled with its run name; a seeded configuration with the run name
+    its runs share, else with the config values (and the truth, threshold source or external
+    data) that differ from the submission's other configurations, else nothing.
+    """
+    seeded: dict[tuple[str, str], list[SeedGroup]] = {}
+    for group in groups:
+        if group.seeded:
+            seeded.setdefault((group.team, group.submission), []).append(group)
+    labels: dict[str, tuple[str, str]] = {}
+    for group in groups:
+        title = json.dumps(group.config, sort_keys=True, ensure_ascii=False) if group.config else ""
+        names = {m.run_name for m in group.members}
+        if not group.seeded or len(names) == 1:
+            labels[group.key] = (sorted(names)[0], title)
+            continue
+        siblings = seeded[(group.team, group.submission)]
+        if len(siblings) < 2:
+            labels[group.key] = ("", title)
+            continue
+        parts = []
+        for key in sorted({k for g in siblings for k in g.config}):
+            if len({json.dumps(g.config.get(key), sort_keys=True) for g in siblings}) > 1:
+                parts.append(f"{key} = {_plain(group.config.get(key))}")
+        for name, value in group.distinctions.items():
+            if len({g.distinctions.get(name) for g in siblings}) > 1:
+                parts.append(f"{name} {value[:8] if name == 'truth' else value}")
+        labels[group.key] = (", ".join(parts) or f"configuration {_short_hash(group.key)[:8]}",
+                             title)
+    return labels
 
 
 def _interval(run: RunRecord, key: str) -> dict[str, float] | None:
@@ -486,33 +842,56 @@ def _make_run_command(board: Board) -> str:
     return f"harness run submissions/vgg6 --dataset {board.dataset} --fold {fold}"
 
 
-def _group_view(board: Board, entry: RankedGroup, page: str) -> dict[str, Any]:
-    group, summary = entry.group, entry.group.summary
-    folds = []
-    for fold in board.folds:
-        run = group.runs.get(fold)
-        folds.append({
-            "fold": fold,
-            "href": f"{run_page_name(run.run_id)}" if run else "",
-            "cells": [_cell(c, run.scores.get(c.key) if run else None, c.key == board.primary)
-                      for c in board.columns],
+def _group_view(board: Board, group: SeedGroup, ranks: Mapping[str, int | None]
+                ) -> dict[str, Any]:
+    """A k-fold configuration's page: per seed, its per-fold scores with mean ± std over folds;
+    with several seeds, first a table of the seeds' means and their mean ± std over seeds."""
+    columns = [{"column": c, "primary": c.key == board.primary} for c in board.columns]
+    sections = []
+    for member, section in zip(group.members, _section_ids(group)):
+        summary = member.summary
+        folds = []
+        for fold in board.folds:
+            run = member.runs.get(fold)
+            folds.append({
+                "fold": fold,
+                "href": f"{run_page_name(run.run_id)}" if run else "",
+                "cells": [_cell(c, run.scores.get(c.key) if run else None, c.key == board.primary)
+                          for c in board.columns],
+            })
+        counted = group.per_seed.get(member.seed) is member
+        sections.append({
+            "id": section, "seed": "—" if member.seed is None else str(member.seed),
+            "run_name": member.run_name, "rank": ranks.get(member.key), "counted": counted,
+            "folds": folds, "n_present": len(member.runs), "n_folds": len(board.folds),
+            "fold_cells": [_fold_cell(c, summary, c.key == board.primary) for c in board.columns],
+            "mean": [_cell(c, summary.mean.get(c.key), c.key == board.primary)
+                     for c in board.columns],
+            "std": [_cell(c, summary.std.get(c.key), c.key == board.primary)
+                    for c in board.columns],
+            "warnings": list(summary.warnings),
         })
+    runs = [r for m in group.members for r in m.runs.values()]
+    first = group.members[0]
     return {
-        "board": board, "rank": entry.rank, "submission": group.submission,
-        "team": group.team, "run_name": group.run_name,
-        "badges": _merged_badges(list(group.runs.values())),
-        "columns": [{"column": c, "primary": c.key == board.primary} for c in board.columns],
-        "folds": folds, "n_present": len(group.runs), "n_folds": len(board.folds),
-        "mean": [_cell(c, summary.mean.get(c.key), c.key == board.primary)
-                 for c in board.columns],
-        "std": [_cell(c, summary.std.get(c.key), c.key == board.primary)
-                for c in board.columns],
-        "warnings": list(summary.warnings),
+        "board": board, "submission": group.submission, "team": group.team,
+        "run_name": first.run_name if len(group.members) == 1 else "",
+        "rank": ranks.get(first.key) if len(group.members) == 1 else None,
+        "badges": _merged_badges(runs),
+        "columns": columns, "sections": sections,
+        "n_present": len(first.runs), "n_folds": len(board.folds),
+        "multi_seed": group.multi_seed,
+        "seeds": ", ".join(str(s) for s in group.per_seed),
+        "n_seeds": len(group.per_seed),
+        "over_seeds": [_seed_cell(c, group.summary, c.key == board.primary, True)
+                       for c in board.columns] if group.multi_seed else [],
+        "config": json.dumps(group.config, indent=2, sort_keys=True, ensure_ascii=False)
+                  if group.config else "",
     }
 
 
 def _run_view(store: ResultsStore, run: RunRecord, boards: list[Board],
-              groups: list[dict[str, str]]) -> dict[str, Any]:
+              groups: list[dict[str, Any]], seed_groups: list[dict[str, Any]]) -> dict[str, Any]:
     identity = [
         ("Run id", run.run_id, True),
         ("Submission", run.submission, False),
@@ -552,6 +931,7 @@ def _run_view(store: ResultsStore, run: RunRecord, boards: list[Board],
         "badges": _badges(run),
         "boards": [{"title": b.title, "href": b.page_name} for b in boards],
         "groups": groups,
+        "seed_groups": seed_groups,
         "scores": scores,
         "has_intervals": any(s["interval"] for s in scores),
         "identity": identity,
