@@ -110,6 +110,8 @@ def run_command(
     root: RootOption = None,
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run directories go (default: $HARNESS_RUNS or runs/).")] = None,
     store: StoreOption = None,
+    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (worth it for long GPU runs).")] = False,
+    data_path: Annotated[str, typer.Option("--data-path", help="auto (store on the GPU when it fits), resident or streamed.")] = "auto",
     nproc: Annotated[int, typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes.")] = 1,
 ) -> None:
     """Train SUBMISSION on a dataset under the shared protocol; write, score and record its predictions."""
@@ -128,7 +130,7 @@ def run_command(
     store_path = store or (runs_root / "results.sqlite" if runs_dir else paths.store_path())
     request = RunRequest(
         submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device,
-        precision=precision, resume=resume, force=force, root=root, runs_root=runs_root, store_path=store_path,
+        precision=precision, resume=resume, force=force, compile=compile_model, data_path=data_path, root=root, runs_root=runs_root, store_path=store_path,
     )
     from harness.metrics.official import OFFICIAL_KEYS
     from harness.protocol.runner import run, summarise_folds

@@ -44,26 +44,30 @@ def train_epoch(
     device = labels.device
     order = rng.permutation(len(rows))
     starts = random_starts(n_frames[order], crop, rng)
+    # The epoch's indices go where the features are in one copy; no step waits on the host.
+    where = gatherer.index_device
+    rows_t = torch.as_tensor(rows[order], dtype=torch.long, device=where)
+    starts_t = torch.as_tensor(starts, dtype=torch.long, device=where)
+    label_rows = torch.as_tensor(order, dtype=torch.long, device=device)
+    spans = []
+    for begin in range(0, len(order), batch_size):
+        end = min(begin + batch_size, len(order))
+        if end - begin < 2 * dist.world:
+            break
+        spans.append(slice(begin + dist.rank, end, dist.world))  # this rank's share of the global batch
     total = torch.zeros((), device=device)
     seen = 0
-    for begin in range(0, len(order), batch_size):
-        batch = order[begin : begin + batch_size]
-        if len(batch) < 2 * dist.world:
-            break
-        batch_starts = starts[begin : begin + len(batch)]
-        if dist.enabled:
-            batch, batch_starts = batch[dist.rank :: dist.world], batch_starts[dist.rank :: dist.world]
-        x = gatherer.gather(rows[batch], batch_starts)
+    for span, x in zip(spans, gatherer.stream([(rows_t[span], starts_t[span]) for span in spans])):
         with autocast(device, precision):
             logits = model(x)
-        loss = F.binary_cross_entropy_with_logits(logits.float(), labels[batch])
+        loss = F.binary_cross_entropy_with_logits(logits.float(), labels[label_rows[span]])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total += loss.detach() * len(batch)
-        seen += len(batch)
+        total += loss.detach() * x.shape[0]
+        seen += x.shape[0]
         if on_batch is not None:
-            on_batch(len(batch) * dist.world)
+            on_batch(x.shape[0] * dist.world)
     counts = all_reduce_sum(torch.stack([total, torch.tensor(float(seen), device=device)]), dist)
     return float(counts[0].item() / max(counts[1].item(), 1.0))
 
@@ -96,11 +100,12 @@ def predict(
         mine = local_rows(n_items, dist)
         rows, n_frames = rows[mine], np.asarray(n_frames)[mine]
     starts = evenly_spaced_starts(n_frames, crop, n_crops)  # (items, k)
-    flat_rows = np.repeat(rows, n_crops)
-    flat_starts = starts.reshape(-1)
+    where = gatherer.index_device
+    flat_rows = torch.as_tensor(np.repeat(rows, n_crops), dtype=torch.long, device=where)
+    flat_starts = torch.as_tensor(starts.reshape(-1), dtype=torch.long, device=where)
+    spans = [slice(begin, begin + batch_size) for begin in range(0, len(flat_rows), batch_size)]
     outputs = []
-    for begin in range(0, len(flat_rows), batch_size):
-        x = gatherer.gather(flat_rows[begin : begin + batch_size], flat_starts[begin : begin + batch_size])
+    for x in gatherer.stream([(flat_rows[span], flat_starts[span]) for span in spans]):
         with autocast(device, precision):
             outputs.append(torch.sigmoid(model(x).float()))
         if on_batch is not None:

@@ -48,7 +48,7 @@ from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_valida
 from harness.metrics.official import official_scores, per_tag_scores
 from harness.protocol import distributed
 from harness.protocol.config import RunConfig
-from harness.protocol.crops import CropGatherer
+from harness.protocol.crops import CropGatherer, StreamingGatherer
 from harness.protocol.loop import predict, train_epoch
 from harness.protocol.provenance import environment
 from harness.protocol.request import RunObserver, RunRequest, RunResult
@@ -126,7 +126,8 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
     distributed.barrier(dist)
     store = prepare_features(dataset, kind, device, square=square)
     crop = square.size if square is not None else submission.spec.crop_frames  # stft-square: the whole image
-    features = store.to_tensor(device if device.type == "cuda" else "cpu")  # once for every fold and seed
+    features, data_path = place_features(store, device, request.data_path)  # once for every fold and seed
+    observer.stage(f"data path: {data_path}")
     results = []
     for fold in folds:
         splits = {name: dataset.split(fold, name) for name in ("train", "validation", "test")}
@@ -159,7 +160,7 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
                 eval_batch_size=256 if device.type == "cuda" else 16,
             )
             results.append(
-                _run_one(config, submission, store, features, splits, device, request, observer, (*flags, *left_out), spec, dist)
+                _run_one(config, submission, store, features, splits, device, request, observer, (*flags, *left_out), spec, dist, data_path)
             )
     return results
 
@@ -239,6 +240,7 @@ def _run_one(
     flags: tuple[str, ...],
     dataset_spec: DatasetSpec,
     dist: distributed.Dist = distributed.Dist(),
+    data_path: str = "device-resident",
 ) -> RunResult:
     main = dist.is_main
     parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
@@ -264,7 +266,7 @@ def _run_one(
         torch.cuda.reset_peak_memory_stats(device)
     env = {
         **environment(device), "seed": config.seed, "config_hash": config.hash, "flags": list(flags),
-        "world_size": dist.world,
+        "world_size": dist.world, "data_path": data_path, "compile": request.compile,
     }
     if main:
         if previous is None:
@@ -284,8 +286,11 @@ def _run_one(
         from torch.nn.parallel import DistributedDataParallel
 
         trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if request.compile and config.epochs > 0:
+        trained = torch.compile(trained)  # the same weights: checkpoints keep saving `model`
 
-    gatherer = CropGatherer(features, store.index.offsets, store.index.n_frames, config.crop_frames, device)
+    make_gatherer = StreamingGatherer if data_path == "streamed" else CropGatherer
+    gatherer = make_gatherer(features, store.index.offsets, store.index.n_frames, config.crop_frames, device)
     rows = {name: store.index.positions(split.item_ids) for name, split in splits.items()}
     frames = {name: store.index.n_frames[rows[name]] for name in splits}
 
@@ -450,6 +455,29 @@ def selection_value(labels: np.ndarray, scores: np.ndarray, metric: str) -> floa
     if metric not in values:
         raise BadInputError(f"selection metric {metric!r}: not one of {', '.join(values)}")
     return float(values[metric])
+
+
+RESIDENT_SHARE = 0.5  # the store goes on the GPU when it takes at most this share of its free memory
+
+
+def place_features(store: FeatureStore, device: torch.device, requested: str = "auto") -> tuple[torch.Tensor, str]:
+    """The store as one float16 tensor, and the data path: ``device-resident`` or ``streamed``.
+
+    On a GPU the whole store is copied to the device in one transfer when it fits (``auto``: at most
+    half the free memory, leaving the rest to the model); otherwise it stays in pinned host memory
+    and batches are streamed. On the CPU the store is simply in memory. Both paths give the same
+    crops for the same seed.
+    """
+    if requested not in ("auto", "resident", "streamed"):
+        raise BadInputError(f"--data-path {requested!r}: expected auto, resident or streamed")
+    if requested == "streamed":
+        return store.to_tensor("cpu"), "streamed"
+    if device.type != "cuda":
+        return store.to_tensor("cpu"), "device-resident"
+    free, _ = torch.cuda.mem_get_info(device)
+    if requested == "resident" or store.features.nbytes <= RESIDENT_SHARE * free:
+        return store.to_tensor(device), "device-resident"
+    return store.to_tensor("cpu"), "streamed"
 
 
 def _sync_buffers(model: torch.nn.Module, dist: distributed.Dist) -> None:
