@@ -67,11 +67,9 @@ import argparse
 import datetime as dt
 import os
 import platform
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +77,7 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from harness.results.benchmark_table import Row, git_commit, report
 from harness.features.extract import extract_many
 from harness.features.store import FeatureStore, build_store
 from harness.protocol.crops import CropGatherer, random_starts
@@ -88,31 +87,6 @@ RESULTS = HERE / "RESULTS.md"
 SCRIPT = "`feature_speed.py`"
 N_BINS = 96
 RATES = {"mel96": 12_000, "stft-square": 22_050}
-
-
-@dataclass(frozen=True)
-class Row:
-    benchmark: str
-    device: str
-    commit: str
-    date: str
-    figure: str
-    goal: str
-
-    def markdown(self) -> str:
-        return f"| {self.benchmark} | {self.device} | {self.commit} | {self.date} | {self.figure} | {self.goal} |"
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
 
 
 def sync(device: str) -> None:
@@ -319,18 +293,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def append_rows(path: Path, rows: Sequence[Row]) -> None:
-    """Insert ``rows`` after the last table row of ``path``, leaving everything else as it is."""
-    lines = path.read_text().splitlines(keepends=True)
-    last = max((i for i, line in enumerate(lines) if line.startswith("|")), default=None)
-    if last is None:
-        raise SystemExit(f"{path}: no markdown table to append to")
-    if not lines[last].endswith("\n"):
-        lines[last] += "\n"
-    lines[last + 1 : last + 1] = [row.markdown() + "\n" for row in rows]
-    path.write_text("".join(lines))
-
-
 def main(argv: Sequence[str] | None = None) -> list[Row]:
     args = parse_args(argv)
     commit, date = git_commit(), dt.date.today().isoformat()
@@ -463,13 +425,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
                     ">= 20x",
                 )
 
-    table = ["| benchmark | device | commit | date | figure | goal |", "|---|---|---|---|---|---|"]
-    table += [r.markdown() for r in rows]
-    print()
-    print("\n".join(table))
-    if args.append_results:
-        append_rows(args.results_file, rows)
-        print(f"\nappended {len(rows)} rows to {args.results_file}")
+    report(rows, args.results_file, args.append_results)
     return rows
 
 

@@ -65,7 +65,6 @@ import datetime as dt
 import math
 import os
 import platform
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -79,6 +78,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
+from harness.results.benchmark_table import Row, git_commit, report
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch
 from harness.submissions import load_submission
@@ -105,43 +105,6 @@ PEAK_BF16_TFLOPS: list[tuple[tuple[str, ...], float | None, str]] = [
     (("h200",), 989.0, "H200"),
     (("a100",), 312.0, "A100"),
 ]
-
-
-@dataclass(frozen=True)
-class Row:
-    benchmark: str
-    device: str
-    commit: str
-    date: str
-    figure: str
-    goal: str
-
-    def markdown(self) -> str:
-        return f"| {self.benchmark} | {self.device} | {self.commit} | {self.date} | {self.figure} | {self.goal} |"
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
-
-
-def append_rows(path: Path, rows: Sequence[Row]) -> None:
-    """Insert ``rows`` after the last table row of ``path``, leaving everything else as it is."""
-    lines = path.read_text().splitlines(keepends=True)
-    last = max((i for i, line in enumerate(lines) if line.startswith("|")), default=None)
-    if last is None:
-        raise SystemExit(f"{path}: no markdown table to append to")
-    if not lines[last].endswith("\n"):
-        lines[last] += "\n"
-    lines[last + 1 : last + 1] = [row.markdown() + "\n" for row in rows]
-    path.write_text("".join(lines))
 
 
 def sync(device: torch.device) -> None:
@@ -574,13 +537,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             goal,
         )
 
-    table = ["| benchmark | device | commit | date | figure | goal |", "|---|---|---|---|---|---|"]
-    table += [r.markdown() for r in rows]
-    print()
-    print("\n".join(table))
-    if args.append_results:
-        append_rows(args.results_file, rows)
-        print(f"\nappended {len(rows)} rows to {args.results_file}")
+    report(rows, args.results_file, args.append_results)
     return rows
 
 
