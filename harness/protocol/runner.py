@@ -296,6 +296,7 @@ def _run_one(
 
     state = {"epoch": 0, "best_metric": -math.inf, "best_epoch": 0, "bad_epochs": 0}
     best_validation: np.ndarray | None = None
+    history: list[dict[str, Any]] = []  # the log's entries, also kept in every checkpoint
     resumed = False
     if previous is not None and previous.checkpoint("last").is_file():
         checkpoint = torch.load(previous.checkpoint("last"), map_location=device, weights_only=False)
@@ -304,6 +305,9 @@ def _run_one(
             optimizer.load_state_dict(checkpoint["optimizer"])
         state = checkpoint["state"]
         best_validation = checkpoint.get("best_validation")
+        history = list(checkpoint.get("log", []))
+        if main:  # the log says exactly what the checkpoint holds (a kill between the two loses nothing)
+            rundir.write_log(history)
         np_rng.bit_generator.state = checkpoint["numpy_rng"]
         torch.set_rng_state(checkpoint["torch_rng"])
         resumed = True
@@ -329,6 +333,14 @@ def _run_one(
             "best_epoch": epoch if improved else state["best_epoch"],
             "bad_epochs": 0 if improved else state["bad_epochs"] + 1,
         }
+        entry = {
+            "epoch": epoch,
+            "train_loss": loss,
+            f"validation_{selection}": metric,
+            "best_epoch": state["best_epoch"],
+            "seconds": round(time.monotonic() - tick, 3),
+        }
+        history.append(entry)
         checkpoint = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict() if optimizer is not None else None,
@@ -337,19 +349,12 @@ def _run_one(
             "torch_rng": torch.get_rng_state(),
             "config_hash": config.hash,
             "best_validation": best_validation,
+            "log": history,
         }
         if main:
             if improved:
                 rundir.save_checkpoint("best", checkpoint)
             rundir.save_checkpoint("last", checkpoint)
-        entry = {
-            "epoch": epoch,
-            "train_loss": loss,
-            f"validation_{selection}": metric,
-            "best_epoch": state["best_epoch"],
-            "seconds": round(time.monotonic() - tick, 3),
-        }
-        if main:
             rundir.append_log(entry)
         observer.epoch_end(entry)
 

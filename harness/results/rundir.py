@@ -67,6 +67,10 @@ class RunDirectory:
         old = self.log_file.read_text() if self.log_file.exists() else ""
         atomic.write_text(self.log_file, old + json.dumps(entry, sort_keys=True) + "\n")
 
+    def write_log(self, entries: list[dict[str, Any]]) -> None:
+        """Replace the log with ``entries`` (on resume: the epochs the checkpoint holds, no more, no fewer)."""
+        atomic.write_text(self.log_file, "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+
     def save_checkpoint(self, which: str, state: dict[str, Any]) -> None:
         target = self.checkpoint(which)
         with atomic.atomic_path(target) as tmp:
