@@ -1,4 +1,4 @@
-"""The MediaEval naive baselines as submissions: popular and random (epochs = 0, no parameters)."""
+"""The MediaEval naive baselines as submissions: popular, random and tag-frequency (epochs = 0, no parameters)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _labels(counts: list[int], items: int = 10) -> torch.Tensor:
     return labels
 
 
-@pytest.mark.parametrize("name", ["popular", "random"])
+@pytest.mark.parametrize("name", ["popular", "random", "tag-frequency"])
 def test_no_training_and_no_parameters(name: str) -> None:
     submission = load_submission(name)
     spec = submission.spec
@@ -34,12 +34,12 @@ def test_no_training_and_no_parameters(name: str) -> None:
     assert "MediaEval 2019: Emotion and Theme Recognition in Music Using Jamendo" in readme
 
 
-@pytest.mark.parametrize("name", ["popular", "random"])
+@pytest.mark.parametrize("name", ["popular", "random", "tag-frequency"])
 def test_check_skips_training_checks(name: str) -> None:
     report = check_submission(name)
     assert report["parameters"] == 0 and report["loss"] is None
     assert report["skipped"] == ["backward pass", "loss decrease"]
-    assert report["fit_labels"] == (name == "popular")
+    assert report["fit_labels"] == (name in ("popular", "tag-frequency"))
 
 
 def test_popular_picks_the_most_frequent_tag() -> None:
@@ -125,3 +125,24 @@ def test_random_logits_are_finite_at_the_ends(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(torch, "rand", lambda *shape, **kwargs: torch.tensor([[0.0, 1.0 - 2.0**-24]]))
     logits = model(torch.zeros(1, 1, 96, 8))
     assert torch.isfinite(logits).all() and logits[0, 0] < -16 and logits[0, 1] > 16
+
+
+def test_tag_frequency_gives_each_tag_its_training_share() -> None:
+    model = load_submission("tag-frequency").build(4).eval()
+    model.fit_labels(_labels([5, 0, 10, 2]))
+    scores = torch.sigmoid(model(torch.zeros(3, 1, 96, 256)))
+    expected = torch.tensor([0.5, 1e-7, 1 - 1e-7, 0.2])
+    assert torch.allclose(scores, expected.expand(3, 4), atol=1e-6)
+
+
+def test_tag_frequency_matches_the_task_script_random_on_the_metrics() -> None:
+    """Against an independent reimplementation of baseline_naive.py's predict_random (np.tile of the shares)."""
+    rng = np.random.default_rng(3)
+    train = rng.random((200, 6)) < np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5])
+    test = rng.random((80, 6)) < 0.25
+    model = load_submission("tag-frequency").build(6).eval()
+    model.fit_labels(torch.as_tensor(train, dtype=torch.float32))
+    ours = torch.sigmoid(model(torch.zeros(80, 1, 96, 256))).numpy()
+    theirs = np.tile(train.sum(axis=0) / len(train), (80, 1))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert official_scores(test, ours).values["ROC-AUC-macro"] == 0.5
