@@ -9,6 +9,10 @@ recognised by the environment it sets (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``)
   crops are those of a single-process run; DDP averages the gradients;
 - evaluation predicts every ``world``-th item on each rank and gathers the predictions on every
   rank (:func:`gather_rows`), so all ranks select the same epoch and stop together;
+- batch-norm statistics are each rank's own during training (plain DDP, not SyncBatchNorm); before
+  every evaluation rank 0's running statistics are copied to all ranks, so the evaluated model is
+  the one rank 0 checkpoints. A run with ``--nproc N`` is therefore close to, not identical with,
+  a single-process run of the same seed;
 - only rank 0 prepares the feature store, writes the run directory and the results store, and
   prints; the others wait at a barrier where rank 0 writes what they read.
 
