@@ -120,6 +120,12 @@ def peak_bf16(name: str) -> tuple[float, str] | None:
     return None
 
 
+def _minutes(seconds: float) -> str:
+    """Minutes with enough digits that a short (smoke-test) run does not print 0.0."""
+    minutes = seconds / 60
+    return f"{minutes:,.1f}" if minutes >= 1 else f"{minutes:.3g}"
+
+
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -520,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     goal = f"< {GOAL_MINUTES:g} min on one H100"
     row(
         f"wall time of {protocol}, projected from measured rates",
-        f"{total_s / 60:,.1f} min projected ({args.epochs} x ({epoch_train_s:.2f} s train at {e2e_rate:,.1f} samples/s + "
+        f"{_minutes(total_s)} min projected ({args.epochs} x ({epoch_train_s:.2f} s train at {e2e_rate:,.1f} samples/s + "
         f"{epoch_val_s:.2f} s validation at {val_rate:,.1f} crops/s measured by predict on {val_what}, {best} + "
         f"{bookkeeping_s:.3f} s PR-AUC-macro and two checkpoint saves) + {test_s:.1f} s test)",
         goal,
@@ -531,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         full_total = args.epochs * (train_mean + val_mean + bookkeeping_s) + n_test * TEST_CROPS / (n_val * args.eval_crops / val_mean)
         row(
             f"wall time of {protocol}, projected from {plural(len(full), 'full epoch')} run",
-            f"{full_total / 60:,.1f} min projected ({args.epochs} x ({train_mean:.2f} s train + {val_mean:.2f} s "
+            f"{_minutes(full_total)} min projected ({args.epochs} x ({train_mean:.2f} s train + {val_mean:.2f} s "
             f"validation, mean of {plural(len(full), 'full epoch')} run, the first included, + {bookkeeping_s:.3f} s "
             f"bookkeeping) + test at the epochs' validation rate)",
             goal,
