@@ -58,7 +58,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -247,7 +247,15 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def make_optimizer(spec: SubmissionSpec, parameters: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+class OptimizerSettings(Protocol):
+    """What names an optimiser: a SubmissionSpec, or the RunConfig made from it."""
+
+    optimizer: str
+    lr: float
+    weight_decay: float
+
+
+def make_optimizer(spec: OptimizerSettings, parameters: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
     """The submission's optimiser, as the shared protocol builds it (SGD with momentum 0.9)."""
     if spec.optimizer == "adam":
         return torch.optim.Adam(parameters, lr=spec.lr, weight_decay=spec.weight_decay)

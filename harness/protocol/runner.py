@@ -56,7 +56,7 @@ from harness.results.predictions import save_predictions
 from harness.results.rundir import RunDirectory, find_resumable
 from harness.results.store import ResultsStore, RunRecord
 from harness.scoring import scorer_for
-from harness.submissions import Submission, load_submission
+from harness.submissions import Submission, load_submission, make_optimizer
 
 
 BOOTSTRAP_REPLICATES = 1000  # 95% intervals of the test scores, over items, seeded by the run's seed
@@ -219,15 +219,6 @@ def _new_run_id(config: RunConfig) -> str:
     return f"{stamp}-seed{config.seed}-{config.hash[:8]}"
 
 
-def _make_optimizer(config: RunConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    params = model.parameters()
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
-
-
 def _run_one(
     config: RunConfig,
     submission: Submission,
@@ -280,7 +271,7 @@ def _run_one(
     train_labels = torch.as_tensor(splits["train"].labels, dtype=torch.float32, device=device)
     if callable(getattr(model, "fit_labels", None)):
         model.fit_labels(train_labels)  # e.g. the `popular` baseline learns its scores from the labels
-    optimizer = _make_optimizer(config, model) if config.epochs > 0 else None
+    optimizer = make_optimizer(config, list(model.parameters())) if config.epochs > 0 else None
     trained = model
     if dist.enabled and config.epochs > 0:
         from torch.nn.parallel import DistributedDataParallel
