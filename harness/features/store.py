@@ -23,6 +23,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,13 @@ class StoreIndex:
     offsets: np.ndarray  # int64
     n_frames: np.ndarray  # int64
 
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {item: i for i, item in enumerate(self.item_ids)}
+
     def positions(self, item_ids: Sequence[str]) -> np.ndarray:
         """Rows of ``item_ids`` in this index; a missing id raises DataMissingError."""
-        lookup = {item: i for i, item in enumerate(self.item_ids)}
+        lookup = self._rows
         missing = [item for item in item_ids if item not in lookup]
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -204,7 +209,8 @@ class StoreBuilder:
         del array, chunks
         lines = ["item_id\toffset\tn_frames"] + [f"{i}\t{o}\t{n}" for i, o, n in zip(ids, offsets, lengths)]
         atomic.write_text(out / INDEX_FILE, "\n".join(lines) + "\n")
-        skipped = [{"item_id": item, "reason": reason} for item, reason in self.skipped.items() if item in set(order)]
+        wanted = set(order)
+        skipped = [{"item_id": item, "reason": reason} for item, reason in self.skipped.items() if item in wanted]
         atomic.write_json(
             out / MANIFEST_FILE,
             {
@@ -255,14 +261,8 @@ def build_store(
 
 
 def store_is_current(directory: Path, kind: str, params: dict[str, Any], source_checksum: str) -> bool:
-    manifest = Path(directory) / MANIFEST_FILE
-    if not manifest.is_file():
-        return False
-    try:
-        data = json.loads(manifest.read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
-    return data.get("kind") == kind and data.get("params") == params and data.get("source_checksum") == source_checksum
+    data = _read_json(Path(directory) / MANIFEST_FILE)
+    return isinstance(data, dict) and data.get("kind") == kind and data.get("params") == params and data.get("source_checksum") == source_checksum
 
 
 def _read_json(path: Path) -> Any:
