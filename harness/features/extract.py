@@ -301,11 +301,7 @@ def prepare_features(
         params["source"] = "precomputed by the publisher"
     if not rebuild and store_is_current(directory, kind, params, checksum):
         return FeatureStore(directory)
-    if rebuild:
-        import shutil
-
-        shutil.rmtree(directory.with_name(f".{directory.name}.building"), ignore_errors=True)
-    builder = StoreBuilder(directory, kind, params, checksum)
+    builder = StoreBuilder(directory, kind, params, checksum, fresh=rebuild)
     if precomputed is not None:
         order = [item_id for item_id, _ in precomputed]
         pending = set(builder.pending(order))

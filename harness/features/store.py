@@ -121,12 +121,12 @@ class StoreBuilder:
     ``CHUNK_ITEMS``;
     ``skip`` records an item that could not be extracted; ``finish(order)`` writes the store with
     the items in ``order`` and renames it into place. A build folder of other parameters or sources
-    is discarded, never mixed in.
+    is discarded, never mixed in; ``fresh`` discards any build folder (a rebuild from scratch).
     """
 
     def __init__(
         self, directory: Path, kind: str, params: dict[str, Any], source_checksum: str = "",
-        chunk_bytes: int | None = None, chunk_items: int | None = None,
+        chunk_bytes: int | None = None, chunk_items: int | None = None, fresh: bool = False,
     ) -> None:
         self.directory = Path(directory)
         self.kind, self.params, self.source_checksum = kind, params, source_checksum
@@ -134,7 +134,7 @@ class StoreBuilder:
         self.chunk_items = chunk_items or CHUNK_ITEMS
         self.tmp = self.directory.with_name(f".{self.directory.name}.building")
         identity = {"kind": kind, "params": params, "source_checksum": source_checksum}
-        if self.tmp.exists() and _read_json(self.tmp / BUILD_FILE) != identity:
+        if self.tmp.exists() and (fresh or _read_json(self.tmp / BUILD_FILE) != identity):
             shutil.rmtree(self.tmp)
         self.tmp.mkdir(parents=True, exist_ok=True)
         if not (self.tmp / BUILD_FILE).is_file():

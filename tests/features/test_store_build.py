@@ -187,7 +187,10 @@ def test_an_interrupted_prepare_extracts_only_what_is_left(tmp_path: Path, monke
     store = prepare_features(dataset)
     assert store.last_build.resumed == 3  # g0, g1, g2: not decoded again
     assert store.index.item_ids == GOOD and len(store.skipped) == len(BAD)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_features(dataset, on_item=interrupt, rebuild=True)
     fresh = prepare_features(dataset, rebuild=True)
+    assert fresh.last_build.resumed == 0  # a rebuild discards the interrupted build: everything extracted again
     np.testing.assert_array_equal(np.asarray(fresh.features), np.asarray(store.features))
 
 
