@@ -31,7 +31,7 @@ def resample(mono: torch.Tensor, rate: int, target: int) -> torch.Tensor:
     return mono if rate == target else AF.resample(mono, orig_freq=int(rate), new_freq=int(target))
 
 
-def load_audio(path: Path, sample_rate: int) -> torch.Tensor:
-    """Decode ``path`` and resample it to ``sample_rate``."""
+def load_audio(path: Path, sample_rate: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Decode ``path`` and resample it to ``sample_rate`` (resampling on ``device``)."""
     mono, rate = decode_audio(path)
-    return resample(mono, rate, sample_rate)
+    return resample(mono.to(device), rate, sample_rate)

@@ -31,7 +31,7 @@ import torch
 from harness.datasets.base import AudioSource, Dataset
 from harness.datasets.registry import DatasetSpec
 from harness.errors import FormatError, UnknownNameError
-from harness.features.audio import decode_audio, resample
+from harness.features.audio import decode_audio, load_audio, resample
 from harness.features.mel import MEL96, Mel96, n_frames
 from harness.features.stft import SquareParams, stft_square_batch
 from harness.features.store import FeatureStore, StoreBuilder, store_is_current
@@ -111,12 +111,6 @@ def _check_length(waveform: torch.Tensor, source: AudioSource, kind: str, square
         )
 
 
-def _load(path: Path, rate: int, device: torch.device) -> torch.Tensor:
-    """Decode and resample one file (resampling on ``device``)."""
-    mono, file_rate = decode_audio(path)
-    return resample(mono.to(device), file_rate, rate)
-
-
 def _waveforms(
     sources: Sequence[AudioSource], kind: str, device: torch.device, square: SquareParams | None
 ) -> Iterator[tuple[AudioSource, torch.Tensor | None, str]]:
@@ -129,7 +123,7 @@ def _waveforms(
 
     def decode(path: Path) -> tuple[torch.Tensor, int] | torch.Tensor:
         if resample_device is not None:
-            return _load(path, rate, resample_device)
+            return load_audio(path, rate, resample_device)
         return decode_audio(path)
 
     unique: list[Path] = []
@@ -139,7 +133,7 @@ def _waveforms(
     with ThreadPoolExecutor(DECODE_THREADS) as pool:
         futures: dict[int, Future] = {}
         next_submit = 0
-        current: tuple[int, object] | None = None
+        payload: torch.Tensor | FormatError | None = None  # the current file's waveform, or why it has none
         file_index = -1
         last_path: Path | None = None
         for source in sources:
@@ -149,17 +143,14 @@ def _waveforms(
                 while next_submit < len(unique) and next_submit <= file_index + PREFETCH:
                     futures[next_submit] = pool.submit(decode, unique[next_submit])
                     next_submit += 1
-                future = futures.pop(file_index)
                 try:
-                    decoded = future.result()
+                    decoded = futures.pop(file_index).result()
                     if resample_device is None:
                         mono, file_rate = decoded  # type: ignore[misc]
                         decoded = resample(mono.to(device), file_rate, rate)
-                    current = (file_index, decoded)
+                    payload = decoded
                 except FormatError as exc:
-                    current = (file_index, exc)
-            assert current is not None
-            payload = current[1]
+                    payload = exc
             if isinstance(payload, FormatError):
                 yield source, None, payload.message
                 continue
@@ -182,7 +173,7 @@ def extract_file(
     check_kind(kind)
     device = torch.device(device)
     params = square or SquareParams()
-    wave = _load(Path(path), sample_rate_of(kind, params), device)
+    wave = load_audio(Path(path), sample_rate_of(kind, params), device)
     _check_length(wave, AudioSource(Path(path).stem, Path(path)), kind, params)
     with torch.inference_mode():
         if kind == "stft-square":
