@@ -64,6 +64,7 @@ def test_resampled_input_and_batching_agree(tmp_path: Path) -> None:
     files = [(str(i), tmp_path / f"{i}.flac") for i in range(3)]
     batched = dict(extract_many(files, batch_size=2))
     single = {item: extract_file(path) for item, path in files}
+    assert list(batched) == list(single)  # every file, in order (an empty result would compare nothing)
     for item in batched:
         assert batched[item].shape == (96, n_frames(12000))
         np.testing.assert_allclose(batched[item], single[item], atol=1e-3)
