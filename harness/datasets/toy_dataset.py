@@ -6,12 +6,12 @@ Generation lives in ``harness.datasets.toy``; its ``metadata.tsv`` (``item_id``,
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from pathlib import Path
 
 from harness.datasets.base import Progress
-from harness.datasets.toy import ToyConfig, generate_toy, read_metadata, toy_is_complete
+from harness.datasets.fetch import sha256_file
+from harness.datasets.toy import ToyConfig, generate_toy, toy_is_complete
 from harness.datasets.tsv import ItemRow, TsvDataset
 from harness.errors import FormatError
 
@@ -41,9 +41,8 @@ class ToyDataset(TsvDataset):
 
     @cached_property
     def rows(self) -> list[ItemRow]:
-        self.ensure_source()
-        read_metadata(self.root)  # checks metadata.tsv against the manifest's SHA-256
+        self.ensure_source()  # a complete generation's metadata.tsv matches the manifest's SHA-256
         return super().rows
 
     def source_checksum(self) -> str:
-        return hashlib.sha256((self.root / "manifest.json").read_bytes()).hexdigest()
+        return sha256_file(self.root / "manifest.json")
