@@ -49,13 +49,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from harness import atomic
 from harness.datasets.base import Dataset, Progress
 from harness.datasets.fetch import PinnedFile, download_verified, fetch_pinned, join_url, sha256_file
 from harness.datasets.registry import SPLITS, DatasetSpec, resolve_split
-from harness.datasets.splits import SplitData
+from harness.datasets.splits import SplitData, label_matrix
 from harness.errors import BadInputError, DataMissingError, FormatError, HarnessError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -373,10 +371,7 @@ class MTGJamendoDataset(Dataset):
 
     def _load_split(self, fold: str, split: str) -> SplitData:
         rows = self.tracks(fold, split)
-        column = {tag: j for j, tag in enumerate(self.spec.tags)}
-        labels = np.zeros((len(rows), len(self.spec.tags)), dtype=bool)
-        for i, row in enumerate(rows):
-            labels[i, [column[tag] for tag in row.tags]] = True
+        labels = label_matrix([row.tags for row in rows], self.spec.tags)
         return SplitData(self.name, fold, split, tuple(r.track_id for r in rows), self.spec.tags, labels)
 
     def all_tracks(self) -> list[Track]:

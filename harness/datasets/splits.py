@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -36,3 +37,12 @@ class SplitData:
 
     def positives_per_tag(self) -> np.ndarray:
         return self.labels.sum(axis=0)
+
+
+def label_matrix(item_tags: Sequence[Sequence[str]], tags: Sequence[str]) -> np.ndarray:
+    """Bool ``(items, tags)``: row ``i`` is True in the columns of the tag names ``item_tags[i]``."""
+    column = {tag: j for j, tag in enumerate(tags)}
+    labels = np.zeros((len(item_tags), len(tags)), dtype=bool)
+    for i, names in enumerate(item_tags):
+        labels[i, [column[tag] for tag in names]] = True
+    return labels

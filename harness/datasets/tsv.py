@@ -24,11 +24,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-
 from harness.datasets.base import Dataset, Progress
 from harness.datasets.registry import SPLITS
-from harness.datasets.splits import SplitData
+from harness.datasets.splits import SplitData, label_matrix
 from harness.errors import DataMissingError, FormatError
 
 
@@ -147,10 +145,7 @@ class TsvDataset(Dataset):
     def _load_split(self, fold: str, split: str) -> SplitData:
         by_id = {r.item_id: r for r in self.rows}
         ids = self._parts[(fold, split)]
-        column = {tag: j for j, tag in enumerate(self.spec.tags)}
-        labels = np.zeros((len(ids), len(self.spec.tags)), dtype=bool)
-        for i, item_id in enumerate(ids):
-            labels[i, [column[t] for t in by_id[item_id].tags]] = True
+        labels = label_matrix([by_id[item_id].tags for item_id in ids], self.spec.tags)
         return SplitData(self.spec.name, fold, split, tuple(ids), self.spec.tags, labels)
 
     def audio_files(self) -> list[tuple[str, Path]]:
