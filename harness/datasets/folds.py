@@ -500,9 +500,10 @@ class CommittedFoldsDataset(Dataset):
             raise DataMissingError(
                 f"{path}: folds file not found; `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR` makes it"
             )
-        if config.sha256 and sha256_file(path) != config.sha256.lower():
+        actual = sha256_file(path) if config.sha256 else None
+        if actual is not None and actual != config.sha256.lower():
             raise FormatError(
-                f"{path}: SHA-256 {sha256_file(path)}, the registry pins {config.sha256}; the committed folds "
+                f"{path}: SHA-256 {actual}, the registry pins {config.sha256}; the committed folds "
                 f"were changed: restore them from git or regenerate with `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR`"
             )
         table = read_folds_tsv(path, config.n_parts, [s.column for s in config.sets])
@@ -515,12 +516,15 @@ class CommittedFoldsDataset(Dataset):
             raise FormatError(f"{path}: {len(missing)} items of {self.root} have no part, e.g. {missing[0]!r}")
         return table
 
+    @cached_property
+    def _fold_rows(self) -> np.ndarray:
+        """The ``folds.tsv`` row of every item, in item order."""
+        position = {item_id: i for i, item_id in enumerate(self.fold_table.item_ids)}
+        return np.array([position[i] for i in self.items.item_ids], dtype=np.int64)
+
     def parts(self, fold_set: FoldSet) -> np.ndarray:
         """Part of every item (in item order) for one fold set."""
-        table = self.fold_table
-        position = {item_id: i for i, item_id in enumerate(table.item_ids)}
-        order = np.array([position[i] for i in self.items.item_ids], dtype=np.int64)
-        return table.columns[fold_set.column][order]
+        return self.fold_table.columns[fold_set.column][self._fold_rows]
 
     def _load_split(self, fold: str, split: str) -> SplitData:
         fold_set, k = self.folds_config.locate(fold)
