@@ -308,9 +308,7 @@ class CAL500Dataset(CommittedFoldsDataset):
     """CAL500 songs with the registry's tags (picked by name from ``vocab.txt``), hard labels."""
 
     tree_patterns = {SURVEYS: "*.txt"}
-
-    def obtain_hint(self) -> str:
-        return str(self.source_table.get("obtain", OBTAIN))
+    default_obtain = OBTAIN
 
     def source_files(self) -> tuple[str, ...]:
         return (SONG_NAMES, VOCAB, HARD_ANNOTATIONS)
@@ -351,12 +349,6 @@ class CAL500Dataset(CommittedFoldsDataset):
         """Survey-derived labels against the hard labels, on the registry's emotion tags."""
         surveys = read_surveys(self.require(SURVEYS))
         return survey_agreement(self.items.item_ids, self.spec.tags, self.items.labels, surveys, records)
-
-    def audio_dir(self) -> Path:
-        return self.root / str(self.spec.raw.get("audio", {}).get("dir", "audio"))
-
-    def audio_path(self, song: str) -> Path:
-        return self.audio_dir() / f"{song}{self.spec.raw.get('audio', {}).get('suffix', '.mp3')}"
 
     def audio_files(self) -> list[tuple[str, Path]]:
         return [(song, self.audio_path(song)) for song in self.items.item_ids]

@@ -146,9 +146,7 @@ class CAL500expDataset(CommittedFoldsDataset):
     """CAL500exp segments with the registry's tags (picked by name from the CSV headers)."""
 
     tree_patterns = {SEGMENTS_DIR: "*.csv"}
-
-    def obtain_hint(self) -> str:
-        return str(self.source_table.get("obtain", OBTAIN))
+    default_obtain = OBTAIN
 
     @cached_property
     def segments(self) -> list[Segment]:
@@ -171,12 +169,6 @@ class CAL500expDataset(CommittedFoldsDataset):
     def _read_items(self) -> ItemTable:
         segments, labels = self._segments_and_labels
         return ItemTable(tuple(s.item_id for s in segments), labels, tuple(s.song for s in segments))
-
-    def audio_dir(self) -> Path:
-        return self.root / str(self.spec.raw.get("audio", {}).get("dir", "audio"))
-
-    def audio_path(self, song: str) -> Path:
-        return self.audio_dir() / f"{song}{self.spec.raw.get('audio', {}).get('suffix', '.mp3')}"
 
     def audio_files(self) -> list[tuple[str, Path]]:
         """(segment id, path of its *song's* audio); cut it with :meth:`segment_times`."""

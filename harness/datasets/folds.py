@@ -409,6 +409,7 @@ class CommittedFoldsDataset(Dataset):
     """
 
     tree_patterns: dict[str, str] = {}  # folder -> glob of the files its tree digest covers
+    default_obtain: str = ""  # where the source files come from, unless the registry's [source] obtain says
 
     # -- to implement
 
@@ -417,7 +418,15 @@ class CommittedFoldsDataset(Dataset):
 
     def obtain_hint(self) -> str:
         """Where a person gets the source files (goes into every missing-file message)."""
-        return str(self.spec.raw.get("source", {}).get("obtain", f"see {self.spec.registry_path}"))
+        return str(self.source_table.get("obtain", self.default_obtain or f"see {self.spec.registry_path}"))
+
+    def audio_dir(self) -> Path:
+        """The song audio folder: the registry's ``[audio] dir`` under the root (default ``audio``)."""
+        return self.root / str(self.spec.raw.get("audio", {}).get("dir", "audio"))
+
+    def audio_path(self, song: str) -> Path:
+        """A song's audio file: ``<audio dir>/<song><[audio] suffix>`` (default ``.mp3``)."""
+        return self.audio_dir() / f"{song}{self.spec.raw.get('audio', {}).get('suffix', '.mp3')}"
 
     # -- registry
 
