@@ -77,6 +77,7 @@ import soundfile as sf
 from numpy.lib.stride_tricks import sliding_window_view
 
 from harness.atomic import write_bytes, write_json, write_text
+from harness.datasets.registry import SPLITS
 from harness.errors import BadInputError, DataMissingError, FormatError
 
 GENERATOR_VERSION = "toy-3"
@@ -92,7 +93,6 @@ TOY_TAGS: tuple[str, ...] = (
     "relaxing",
 )
 FACTORS: tuple[str, ...] = ("fast", "major", "loud", "bright", "percussive")
-SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 PREPARE_COMMAND = "harness datasets prepare toy"
 METADATA_HEADER: tuple[str, ...] = ("item_id", "split", "tags", *FACTORS)
