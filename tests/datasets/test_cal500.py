@@ -21,7 +21,7 @@ from harness.datasets.cal500 import (
     survey_agreement,
 )
 from harness.datasets.folds import positives_per_part
-from harness.errors import DataMissingError, FormatError
+from harness.errors import BadInputError, DataMissingError, FormatError
 
 REPO = Path(__file__).resolve().parents[2]
 EMOTIONS = ("Emotion-Angry_/_Agressive", "Emotion-Happy", "Emotion-Sad")
@@ -274,7 +274,7 @@ def test_audio_paths_and_missing_audio(cal500: tuple[Path, Path, np.ndarray]) ->
     assert dataset.audio_files()[0] == (song_id(0), root / "audio" / f"{song_id(0)}.mp3")
     with pytest.raises(DataMissingError, match=f"40 of 40 CAL500 audio files are missing.*{root / 'audio'}"):
         dataset.ensure_source()
-    with pytest.raises(Exception, match="cannot be downloaded"):
+    with pytest.raises(BadInputError, match="cannot be downloaded"):
         dataset.fetch()
 
 
