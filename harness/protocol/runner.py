@@ -118,13 +118,14 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
     kind = submission.spec.feature
     square = square_params_for(spec, kind)
     observer.stage(f"preparing {spec.name} ({kind} features)")
-    if dist.is_main:  # the other ranks open the store rank 0 has made
-        prepare_features(
+    if dist.is_main:
+        store = prepare_features(
             dataset, kind, device, on_source=observer.source_progress,
             on_item=lambda state: observer.feature_progress(state.done, state.total), square=square,
         )
     distributed.barrier(dist)
-    store = prepare_features(dataset, kind, device, square=square)
+    if not dist.is_main:  # the other ranks open the store rank 0 has made
+        store = FeatureStore(dataset.features_dir(kind))
     crop = square.size if square is not None else submission.spec.crop_frames  # stft-square: the whole image
     features, data_path = place_features(store, device, request.data_path)  # once for every fold and seed
     observer.stage(f"data path: {data_path}")
