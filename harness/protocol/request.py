@@ -44,10 +44,8 @@ class RunResult:
     run_id: str
     run_dir: Path
     scores: dict[str, float]
-    validation_scores: dict[str, float]
     best_epoch: int
     duration_s: float
-    resumed: bool = False
     reused: bool = False
     fold: str = ""
     seed: int = 0

@@ -289,7 +289,6 @@ def _run_one(
     state = {"epoch": 0, "best_metric": -math.inf, "best_epoch": 0, "bad_epochs": 0}
     best_validation: np.ndarray | None = None
     history: list[dict[str, Any]] = []  # the log's entries, also kept in every checkpoint
-    resumed = False
     if previous is not None and previous.checkpoint("last").is_file():
         checkpoint = torch.load(previous.checkpoint("last"), map_location=device, weights_only=False)
         model.load_state_dict(checkpoint["model"])
@@ -302,7 +301,6 @@ def _run_one(
             rundir.write_log(history)
         np_rng.bit_generator.state = checkpoint["numpy_rng"]
         torch.set_rng_state(checkpoint["torch_rng"])
-        resumed = True
         observer.stage(f"resuming {rundir.run_id} after epoch {state['epoch']}")
 
     selection = config.selection_metric
@@ -380,7 +378,7 @@ def _run_one(
     if not main:  # only rank 0 scores, writes and records
         distributed.barrier(dist)
         return RunResult(
-            rundir.run_id, rundir.path, {}, {}, state["best_epoch"], time.monotonic() - started, resumed,
+            rundir.run_id, rundir.path, {}, state["best_epoch"], time.monotonic() - started,
             fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
         )
     for name, crops in (("validation", config.eval_crops_validation), ("test", config.eval_crops_test)):
@@ -438,7 +436,7 @@ def _run_one(
     rundir.mark_done()
     distributed.barrier(dist)
     return RunResult(
-        rundir.run_id, rundir.path, scored.values, validation.values, state["best_epoch"], duration, resumed,
+        rundir.run_id, rundir.path, scored.values, state["best_epoch"], duration,
         fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
     )
 
@@ -497,7 +495,7 @@ def _result_from_done(rundir: RunDirectory, config: RunConfig) -> RunResult:
     doc = json.loads(rundir.scores_file.read_text())
     env = json.loads(rundir.env_file.read_text())
     return RunResult(
-        rundir.run_id, rundir.path, doc["scores"], doc.get("validation_scores", {}), doc.get("best_epoch", 0),
+        rundir.run_id, rundir.path, doc["scores"], doc.get("best_epoch", 0),
         float(env.get("duration_s", 0.0)), reused=True,
         fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
     )
