@@ -45,7 +45,7 @@ from harness.features.extract import prepare_features, square_params_for
 from harness.features.store import FeatureStore
 from harness.metrics.bootstrap import bootstrap_intervals
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_validation
-from harness.metrics.official import official_scores, per_tag_scores
+from harness.metrics.official import SCORE_KEYS, official_scores, per_tag_scores
 from harness.protocol import distributed
 from harness.protocol.config import RunConfig
 from harness.protocol.crops import CropGatherer, StreamingGatherer
@@ -444,7 +444,7 @@ def _run_one(
 def selection_value(labels: np.ndarray, scores: np.ndarray, metric: str) -> float:
     """The model-selection metric on validation; decision metrics use thresholds fitted on these predictions."""
     decisions = None
-    if metric not in ("PR-AUC-macro", "ROC-AUC-macro", "PR-AUC-micro", "ROC-AUC-micro"):
+    if metric not in SCORE_KEYS:
         decisions = apply_thresholds(scores, fit_thresholds_on_validation(labels, scores))
     values = official_scores(labels, scores, decisions).values
     if metric not in values:
