@@ -399,11 +399,10 @@ def _run_one(
         apply_thresholds(predictions["validation"], thresholds), tags=test.tags,
     )
     per_tag = per_tag_scores(test.labels, predictions["test"], decisions, tags=test.tags)
+    bootstrap: dict[str, Any] = {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95}
     intervals = {
         key: interval.as_dict()
-        for key, interval in bootstrap_intervals(
-            test.labels, predictions["test"], decisions, n=BOOTSTRAP_REPLICATES, seed=config.seed
-        ).items()
+        for key, interval in bootstrap_intervals(test.labels, predictions["test"], decisions, **bootstrap).items()
     }
     duration = time.monotonic() - started
     peak_mb = _peak_memory_mb(device)
@@ -413,13 +412,12 @@ def _run_one(
         "scores": scored.values, "excluded_tags": list(scored.excluded_tags), "warnings": list(scored.warnings),
         "validation_scores": validation.values, "per_tag": per_tag, "best_epoch": state["best_epoch"],
         "epochs_run": state["epoch"], "flags": list(flags),
-        "intervals": intervals, "bootstrap": {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95},
+        "intervals": intervals, "bootstrap": bootstrap,
     }
     atomic.write_json(rundir.scores_file, scores_doc)
     provenance = {
         **env, "duration_s": round(duration, 3), "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
-        "precision": config.precision, "peak_memory_mb": peak_mb, "intervals": intervals,
-        "bootstrap": {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95},
+        "precision": config.precision, "peak_memory_mb": peak_mb, "intervals": intervals, "bootstrap": bootstrap,
     }
     atomic.write_json(rundir.env_file, provenance)
     ResultsStore(Path(request.store_path)).record(
