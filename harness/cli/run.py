@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -115,15 +114,6 @@ def run_command(
     nproc: Annotated[int, typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes.")] = 1,
 ) -> None:
     """Train SUBMISSION on a dataset under the shared protocol; write, score and record its predictions."""
-    if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        from harness.protocol.distributed import launch
-
-        argv = _without_nproc(sys.argv[1:])
-        err_console.print(f"[dim]launching {nproc} processes with torchrun (DDP)[/]")
-        code = launch(nproc, argv)
-        if code != 0:
-            raise typer.Exit(1 if code != 2 else 2)
-        return
     if precision not in ("auto", "fp32", "bf16"):
         raise BadInputError(f"--precision {precision!r}: expected auto, fp32 or bf16")
     runs_root = runs_dir or paths.runs_dir()
@@ -132,12 +122,21 @@ def run_command(
         submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device,
         precision=precision, resume=resume, force=force, compile=compile_model, data_path=data_path, root=root, runs_root=runs_root, store_path=store_path,
     )
+    from harness.protocol import distributed
+
+    dist = distributed.from_environment()
+    if nproc > 1 and not dist.enabled:
+        argv = _without_nproc(sys.argv[1:])
+        err_console.print(f"[dim]launching {nproc} processes with torchrun (DDP)[/]")
+        code = distributed.launch(nproc, argv)
+        if code != 0:
+            raise typer.Exit(1 if code != 2 else 2)
+        return
     from harness.metrics.official import OFFICIAL_KEYS
     from harness.protocol.runner import run, summarise_folds
 
-    rank = int(os.environ.get("RANK", "0"))
-    if rank != 0:  # a DDP worker: rank 0 prints, writes and builds the site
-        run(request, RunObserver())
+    if not dist.is_main:  # a DDP worker: rank 0 prints, writes and builds the site
+        run(request)
         return
     observer = _ConsoleObserver()
     with observer.progress:
