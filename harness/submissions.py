@@ -290,7 +290,7 @@ def check_submission(name_or_path: str | Path, num_tags: int = 8, steps: int = 1
         for mode in ("train", "eval"):
             model.train(mode == "train")
             with torch.no_grad():
-                _checked_forward(submission, model, x, num_tags, f"in {mode} mode")
+                logits = _checked_forward(submission, model, x, num_tags, f"in {mode} mode")
         loss = None
         skipped: list[str] = []
         if spec.trains:
@@ -302,7 +302,7 @@ def check_submission(name_or_path: str | Path, num_tags: int = 8, steps: int = 1
         "path": str(submission.path),
         "parameters": count_parameters(model),
         "input": list(spec.input_shape(2)),
-        "output": [2, num_tags],
+        "output": list(logits.shape),  # as measured (the eval-mode pass)
         "trains": spec.trains,
         "fit_labels": fitted,
         "loss": loss,
