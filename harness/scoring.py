@@ -25,7 +25,7 @@ from harness.errors import BadInputError, FormatError
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
 from harness.metrics.folds import FoldSummary
-from harness.metrics.per_tag import PerTagTable, TagRow, per_tag_table, top_bottom
+from harness.metrics.per_tag import PerTagTable, TagRow, table_from_per_tag_scores, top_bottom
 from harness.results.predictions import Predictions, load_predictions
 
 
@@ -141,7 +141,7 @@ def score_file(
             f"{path}: scores range over [{low:.4g}, {high:.4g}], outside [0, 1] (logits?); the ranking metrics do not "
             "mind, but thresholds fitted elsewhere only apply to scores on the same scale",
         )
-    table = per_tag_table(target.labels, predictions.scores, decision_matrix, tags=target.tags)
+    table = table_from_per_tag_scores(per_tag, target.labels, target.tags)
     return ScoreReport(
         target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings, table,
         decision_matrix,

@@ -20,15 +20,24 @@ YL-UTokyo, run1, MediaEval 2019 Workshop).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from harness.errors import BadInputError, UnknownNameError
 from harness.metrics.official import per_tag_scores
 from harness.metrics.validate import validate_predictions, validate_tags
 
-__all__ = ["PerTagTable", "TAG_KEYS", "TagRow", "per_tag_table", "top_bottom"]
+__all__ = [
+    "PerTagTable",
+    "TAG_KEYS",
+    "TagRow",
+    "per_tag_table",
+    "table_from_per_tag_scores",
+    "top_bottom",
+]
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,23 @@ def per_tag_table(
         BadInputError: no tag has both a positive and a negative item.
     """
     labels, scores, decisions = validate_predictions(labels, scores, decisions)
+    return table_from_per_tag_scores(per_tag_scores(labels, scores, decisions, tags), labels, tags)
+
+
+def table_from_per_tag_scores(
+    values: Mapping[str, Mapping[str, float]], labels: np.ndarray, tags: Sequence[str] | None = None
+) -> PerTagTable:
+    """The :class:`PerTagTable` of values :func:`~harness.metrics.official.per_tag_scores` computed.
+
+    For a caller that needs both (``harness score``): the per-tag metrics are computed once.
+
+    Args:
+        values: what ``per_tag_scores(labels, scores, decisions, tags)`` returned.
+        labels: the ``(n_items, n_tags)`` bool or 0/1 labels it was computed on (for the counts of
+            positives).
+        tags: the same column names (default ``tag-0``...).
+    """
     names = validate_tags(tags, labels.shape[1])
-    values = per_tag_scores(labels, scores, decisions, names)
     positives = labels.sum(axis=0)
     rows = []
     for j, tag in enumerate(names):
