@@ -8,7 +8,6 @@ written atomically, so an interrupted run leaves whole files and no ``done``.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,15 +86,15 @@ def find_resumable(parent: Path, config_hash: str, done: bool | None = None) -> 
         return None
     candidates = []
     for child in parent.iterdir():
-        config = child / "config.json"
-        if not config.is_file():
+        run = RunDirectory(child)
+        if not run.config_file.is_file():
             continue
         try:
-            if json.loads(config.read_text()).get("config_hash") == config_hash:
-                if done is None or (child / "done").is_file() == done:
-                    candidates.append(child)
+            if run.read_config().get("config_hash") == config_hash:
+                if done is None or run.is_done() == done:
+                    candidates.append(run)
         except (OSError, json.JSONDecodeError):
             continue
     if not candidates:
         return None
-    return RunDirectory(max(candidates, key=lambda p: os.stat(p / "config.json").st_mtime))
+    return max(candidates, key=lambda run: run.config_file.stat().st_mtime)

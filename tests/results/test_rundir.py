@@ -1,0 +1,35 @@
+"""Finding a run directory to reuse or resume by its configuration hash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness import atomic
+from harness.results.rundir import RunDirectory, find_resumable
+
+
+def _run(parent: Path, name: str, config_hash: str, done: bool, mtime: int) -> RunDirectory:
+    run = RunDirectory(parent / name)
+    atomic.write_json(run.config_file, {"config_hash": config_hash})
+    os.utime(run.config_file, (mtime, mtime))
+    if done:
+        run.mark_done()
+    return run
+
+
+def test_newest_run_with_the_hash_finished_unfinished_or_either(tmp_path: Path) -> None:
+    old_done = _run(tmp_path, "a", "h", done=True, mtime=1_000)
+    new_done = _run(tmp_path, "b", "h", done=True, mtime=2_000)
+    unfinished = _run(tmp_path, "c", "h", done=False, mtime=1_500)
+    _run(tmp_path, "d", "other", done=True, mtime=3_000)
+    (tmp_path / "e").mkdir()  # no config.json
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "config.json").write_text("{not json")
+
+    assert find_resumable(tmp_path, "h", done=True) == new_done
+    assert find_resumable(tmp_path, "h", done=False) == unfinished
+    assert find_resumable(tmp_path, "h") == new_done
+    assert old_done.is_done() and not unfinished.is_done()
+    assert find_resumable(tmp_path, "missing") is None
+    assert find_resumable(tmp_path / "absent", "h") is None
