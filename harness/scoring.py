@@ -261,9 +261,9 @@ def record_report(
     ``thresholds_source`` overrides the report's, e.g. ``"test"`` for published decisions known to
     have been thresholded on the test labels. Returns the run id ``TEAM/RUN@dataset/fold/split``.
     """
-    import hashlib
     from datetime import datetime, timezone
 
+    from harness.datasets.fetch import sha256_file
     from harness.protocol.provenance import environment
     from harness.results.store import ResultsStore, RunRecord
 
@@ -274,7 +274,7 @@ def record_report(
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     provenance = {
         **environment(), "predictions": str(path.resolve()), "flags": list(report.flags),
-        "predictions_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "predictions_sha256": sha256_file(path),
         "decisions_from": str(report.decisions_from) if report.decisions_from else None, "scored_at": now,
     }
     if report.intervals:
