@@ -14,7 +14,7 @@ Resampling
 What a replicate's value is
     Exactly :func:`~harness.metrics.official.official_scores` on ``labels[idx], scores[idx],
     decisions[idx]`` -- the scikit-learn calls of the MediaEval evaluation on the resampled rows --
-    to floating-point rounding (the tests check 1e-9 against scikit-learn replicate by replicate).
+    to floating-point rounding (the tests check 1e-12 against scikit-learn replicate by replicate).
     In particular, per replicate:
 
     - a tag that has **no positive** among the resampled items (all its positives were left out)
