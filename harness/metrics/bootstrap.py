@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
-from harness.metrics.official import DECISION_KEYS, OFFICIAL_KEYS, SCORE_KEYS
+from harness.metrics.official import DECISION_KEYS, OFFICIAL_KEYS, SCORE_KEYS, official_scores
 from harness.metrics.validate import validate_predictions
 
 __all__ = [
@@ -350,8 +350,6 @@ def paired_bootstrap(
         BadInputError: a decision key without both decisions, ``n < 1``, a bad confidence, or no
         replicate where the key is defined.
     """
-    from harness.metrics.official import official_scores
-
     _check_confidence(confidence)
     if not isinstance(key, str):
         raise BadInputError(f"key must be one metric name, got {key!r}")
