@@ -166,17 +166,8 @@ def rank_runs(board: Board, runs: Iterable[RunRecord]) -> list[RankedRun]:
     Equal values share a rank (1, 2, 2, 4); among equals the earlier run comes first. Runs
     without the primary metric come last, unranked.
     """
-    key, sign = board.primary, (-1.0 if board.primary_column.higher_is_better else 1.0)
-    scored = [r for r in runs if key in r.scores]
-    unscored = [r for r in runs if key not in r.scores]
-    scored.sort(key=lambda r: (sign * r.scores[key], r.created, r.run_id))
-    unscored.sort(key=lambda r: (r.created, r.run_id))
-    ranked, rank = [], 0
-    for i, run in enumerate(scored):
-        if i == 0 or run.scores[key] != scored[i - 1].scores[key]:
-            rank = i + 1
-        ranked.append(RankedRun(rank, run))
-    return ranked + [RankedRun(None, r) for r in unscored]
+    return [RankedRun(rank, run) for rank, run in _rank(
+        board, runs, lambda r: r.scores.get(board.primary), lambda r: (r.created, r.run_id))]
 
 
 def configuration_key(config: Mapping[str, Any], *, across_folds: bool = False) -> str:
@@ -292,18 +283,25 @@ def rank_seed_groups(board: Board, groups: Iterable[SeedGroup]
                      ) -> list[tuple[int | None, SeedGroup]]:
     """(rank, group) by the mean over seeds of the primary metric, best first; equal means share
     a rank; groups without the primary metric come last, unranked."""
-    key, sign = board.primary, (-1.0 if board.primary_column.higher_is_better else 1.0)
-    groups = list(groups)
-    scored = sorted((g for g in groups if key in g.summary.mean),
-                    key=lambda g: (sign * g.summary.mean[key], g.key))
-    unscored = sorted((g for g in groups if key not in g.summary.mean), key=lambda g: g.key)
-    ranked: list[tuple[int | None, SeedGroup]] = []
+    return _rank(board, groups, lambda g: g.summary.mean.get(board.primary), lambda g: g.key)
+
+
+def _rank(board: Board, items: Iterable[Any], value: Any, order: Any) -> list[tuple[int | None, Any]]:
+    """(rank, item) by ``value(item)`` in the primary column's direction, then by ``order(item)``.
+
+    Equal values share a rank (1, 2, 2, 4); items whose value is None come last, unranked, by
+    ``order``.
+    """
+    sign = -1.0 if board.primary_column.higher_is_better else 1.0
+    items = list(items)
+    scored = sorted((i for i in items if value(i) is not None), key=lambda i: (sign * value(i), order(i)))
+    ranked: list[tuple[int | None, Any]] = []
     rank = 0
-    for i, group in enumerate(scored):
-        if i == 0 or group.summary.mean[key] != scored[i - 1].summary.mean[key]:
-            rank = i + 1
-        ranked.append((rank, group))
-    return ranked + [(None, g) for g in unscored]
+    for position, item in enumerate(scored):
+        if position == 0 or value(item) != value(scored[position - 1]):
+            rank = position + 1
+        ranked.append((rank, item))
+    return ranked + [(None, i) for i in sorted((i for i in items if value(i) is None), key=order)]
 
 
 def _seed_order(seed: int | None) -> tuple[int, int]:
@@ -340,17 +338,8 @@ def _section_ids(group: SeedGroup) -> list[str]:
 
 def rank_groups(board: Board, groups: Iterable[FoldGroup]) -> list[RankedGroup]:
     """Groups ranked by the mean of the primary metric over their folds, best first."""
-    key, sign = board.primary, (-1.0 if board.primary_column.higher_is_better else 1.0)
-    groups = list(groups)
-    scored = sorted((g for g in groups if key in g.summary.mean),
-                    key=lambda g: (sign * g.summary.mean[key], g.key))
-    unscored = sorted((g for g in groups if key not in g.summary.mean), key=lambda g: g.key)
-    ranked, rank = [], 0
-    for i, group in enumerate(scored):
-        if i == 0 or group.summary.mean[key] != scored[i - 1].summary.mean[key]:
-            rank = i + 1
-        ranked.append(RankedGroup(rank, group))
-    return ranked + [RankedGroup(None, g) for g in unscored]
+    return [RankedGroup(rank, group) for rank, group in _rank(
+        board, groups, lambda g: g.summary.mean.get(board.primary), lambda g: g.key)]
 
 
 def run_page_name(run_id: str) -> str:
