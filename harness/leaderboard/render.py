@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from harness import __version__, atomic
@@ -210,28 +209,18 @@ def group_fold_runs(board: Board, runs: Iterable[RunRecord]) -> list[FoldGroup]:
 
 
 def summarise_seeds(per_seed: Mapping[int | None, Mapping[str, float]]) -> SeedSummary:
-    """Mean and sample standard deviation (``ddof=1``, numpy) of each key over the seeds given.
+    """Mean and sample standard deviation (``ddof=1``) of each key over the seeds given, as
+    :func:`harness.metrics.folds.aggregate_folds` computes them over folds.
 
     Keys some seeds lack are left out of ``mean`` and ``std`` and listed in ``missing``; with one
     seed, ``std`` is empty.
     """
+    from harness.metrics.folds import aggregate_folds
+
     seeds = tuple(sorted(per_seed, key=_seed_order))
-    keys: dict[str, None] = {}
-    for seed in seeds:
-        keys.update(dict.fromkeys(per_seed[seed]))
-    mean: dict[str, float] = {}
-    std: dict[str, float] = {}
-    missing: dict[str, tuple[int | None, ...]] = {}
-    for key in keys:
-        lacking = tuple(s for s in seeds if key not in per_seed[s])
-        if lacking:
-            missing[key] = lacking
-            continue
-        values = np.array([per_seed[s][key] for s in seeds], dtype=np.float64)
-        mean[key] = float(np.mean(values))
-        if values.size > 1:
-            std[key] = float(np.std(values, ddof=1))
-    return SeedSummary(seeds, mean, std, missing)
+    summary = aggregate_folds({str(i): per_seed[seed] for i, seed in enumerate(seeds)})
+    missing = {key: tuple(seeds[int(i)] for i in lacking) for key, lacking in summary.missing.items()}
+    return SeedSummary(seeds, summary.mean, summary.std, missing)
 
 
 def group_seeds(members: Iterable[RunRecord | FoldGroup]) -> list[SeedGroup]:
