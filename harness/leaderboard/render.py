@@ -339,7 +339,7 @@ def run_page_name(run_id: str) -> str:
     """
     slug = re.sub(r"[^a-z0-9._-]+", "-", run_id.lower()).strip(".-_")[:MAX_SLUG] or "run"
     if slug != run_id:
-        slug = f"{slug}-{hashlib.sha256(run_id.encode('utf-8')).hexdigest()[:10]}"
+        slug = f"{slug}-{_short_hash(run_id)}"
     return f"{slug}.html"
 
 
@@ -560,7 +560,7 @@ def _fold_board_view(board: Board, ranked: list[RankedGroup], seed_groups: list[
             "cells": [_fold_cell(column, summary, column.key == board.primary)
                       for column in board.columns],
             "primary_text": board.primary_column.format(summary.mean.get(board.primary)),
-            "date": max(r.created for r in runs)[:10], "created": max(r.created for r in runs),
+            "date": group.created[:10], "created": group.created,
             "fingerprint": "",
         })
     _mark_bands(rows)
@@ -585,8 +585,8 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
             "seed": "—", "seed_value": "", "band_class": "",
             "badges": [{"kind": "info", "text": "published", "title": "A published figure: no predictions in the store"
                         + (f"; {reference.note}" if reference.note else "")}],
-            "cells": [_plain_reference_cell(column, reference.scores.get(column.key), column.key == board.primary)
-                      for column in board.columns],
+            "cells": [{**_cell(column, reference.scores.get(column.key), column.key == board.primary),
+                       "title": "published figure"} for column in board.columns],
             "primary_text": primary.format(value), "date": "", "created": "", "fingerprint": "",
         }
         at = len(merged)
@@ -600,11 +600,6 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
     for position, row in enumerate(merged, start=1):
         row["position"] = position
     return merged
-
-
-def _plain_reference_cell(column: Column, value: float | None, primary: bool) -> dict[str, Any]:
-    return {"text": column.format(value), "value": "" if value is None else repr(value), "raw": value,
-            "primary": primary, "missing": value is None, "note": "", "title": "published figure"}
 
 
 def _mark_bands(rows: list[dict[str, Any]]) -> None:
@@ -627,7 +622,6 @@ def _mark_bands(rows: list[dict[str, Any]]) -> None:
         classes += ["band-first"] if first else []
         classes += ["band-last"] if last else []
         row["band_class"] = " ".join(classes)
-        row["band_size"] = sizes[band]
 
 
 def _seed_badge_info(group: SeedGroup) -> dict[str, Any] | None:
@@ -858,7 +852,6 @@ def _group_view(board: Board, group: SeedGroup, ranks: Mapping[str, int | None]
         "badges": _merged_badges(runs),
         "columns": columns, "sections": sections,
         "n_present": len(first.runs), "n_folds": len(board.folds),
-        "multi_seed": group.multi_seed,
         "seeds": ", ".join(str(s) for s in group.per_seed),
         "n_seeds": len(group.per_seed),
         "over_seeds": [_seed_cell(c, group.summary, c.key == board.primary, True)
@@ -1037,7 +1030,7 @@ def _bar_chart(run: RunRecord) -> dict[str, Any] | None:
             "left": label_w, "plot_w": plot_w, "top": top, "axis_y": axis_y,
             "axis_label_x": label_w + plot_w / 2, "axis_label_y": axis_y + 34,
             "mean": mean_line, "metric": CHART_METRIC, "n": len(bars),
-            "id": "bars-" + hashlib.sha256(run.run_id.encode("utf-8")).hexdigest()[:8]}
+            "id": "bars-" + _short_hash(run.run_id)[:8]}
 
 
 def _pr_curve_chart(store: ResultsStore, run: RunRecord) -> dict[str, Any] | None:
@@ -1066,7 +1059,7 @@ def _pr_curve_chart(store: ResultsStore, run: RunRecord) -> dict[str, Any] | Non
             "top": top, "size": size, "right_x": left + size, "bottom_y": top + size,
             "points": " ".join(xy), "ticks": ticks, "n": len(xy),
             "auc": "" if auc is None else f"{auc:.{SCORE_DECIMALS}f}",
-            "id": "pr-" + hashlib.sha256(run.run_id.encode("utf-8")).hexdigest()[:8]}
+            "id": "pr-" + _short_hash(run.run_id)[:8]}
 
 
 def _plain_cell(value: float | None) -> dict[str, Any]:
