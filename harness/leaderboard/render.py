@@ -376,9 +376,10 @@ def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[
     group_pages = []
     for board in boards:
         if board.is_k_fold:
-            runs = [r for r in store.list_runs(board.dataset, None, board.split)
-                    if r.fold in board.folds]
-            ranked_groups = rank_groups(board, group_fold_runs(board, runs))
+            ranked_groups = rank_groups(
+                board, group_fold_runs(board, store.list_runs(board.dataset, None, board.split)))
+            # the runs the board shows: one per fold and row (a superseded rerun gets no page)
+            runs = [run for entry in ranked_groups for run in entry.group.runs.values()]
             seed_groups = group_seeds(e.group for e in ranked_groups)
             names = group_page_names(board, seed_groups)
             pages = {g.key: f"{GROUPS_DIR}/{names[g.key]}" for g in seed_groups}

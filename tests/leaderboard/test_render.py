@@ -425,6 +425,9 @@ def test_fold_board_rows_are_mean_and_std_over_folds(tmp_path: Path) -> None:
     groups = [p for p in written if p.parent.name == "groups"]
     assert len(groups) == 2
     assert "stale" not in "".join(read(p) for p in groups)
+    run_pages = {p.stem for p in written if p.parent.name == "runs"}
+    assert len(run_pages) == 17  # one per fold of each row: 10 + 7
+    assert not any("stale" in name or "other-fold" in name for name in run_pages)  # superseded, off-board
 
 
 def test_fold_group_page_lists_every_fold_and_links_runs(tmp_path: Path) -> None:
