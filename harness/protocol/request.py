@@ -7,6 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from harness import paths
+from harness.errors import BadInputError
+
+DATA_PATHS: tuple[str, ...] = ("auto", "resident", "streamed")
+
+
+def check_data_path(value: str) -> str:
+    if value not in DATA_PATHS:
+        raise BadInputError(f"--data-path {value!r}: expected auto, resident or streamed")
+    return value
 
 
 class RunObserver:
@@ -37,6 +46,9 @@ class RunRequest:
     root: Path | None = None
     runs_root: Path = field(default_factory=paths.runs_dir)
     store_path: Path = field(default_factory=paths.store_path)
+
+    def __post_init__(self) -> None:
+        check_data_path(self.data_path)  # before any preparation, which can take hours
 
 
 @dataclass(frozen=True)

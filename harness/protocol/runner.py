@@ -51,7 +51,7 @@ from harness.protocol.config import RunConfig
 from harness.protocol.crops import CropGatherer, StreamingGatherer
 from harness.protocol.loop import predict, train_epoch
 from harness.protocol.provenance import environment
-from harness.protocol.request import RunObserver, RunRequest, RunResult
+from harness.protocol.request import RunObserver, RunRequest, RunResult, check_data_path
 from harness.results.predictions import save_predictions
 from harness.results.rundir import RunDirectory, find_resumable
 from harness.results.store import ResultsStore, RunRecord
@@ -461,8 +461,7 @@ def place_features(store: FeatureStore, device: torch.device, requested: str = "
     and batches are streamed. On the CPU the store is simply in memory. Both paths give the same
     crops for the same seed.
     """
-    if requested not in ("auto", "resident", "streamed"):
-        raise BadInputError(f"--data-path {requested!r}: expected auto, resident or streamed")
+    check_data_path(requested)
     if requested == "streamed":
         return store.to_tensor("cpu"), "streamed"
     if device.type != "cuda":

@@ -61,3 +61,13 @@ def test_place_features(tmp_path: Path) -> None:
     assert place_features(store, torch.device("cpu"), "streamed")[1] == "streamed"
     with pytest.raises(BadInputError, match="--data-path 'fast'"):
         place_features(store, torch.device("cpu"), "fast")
+
+
+def test_a_bad_data_path_is_refused_before_anything_is_prepared(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["run", "vgg6", "--data-path", "fast", "--root", str(tmp_path / "nothing")])
+    assert result.exit_code == 2 and "--data-path 'fast'" in result.output
+    assert not (tmp_path / "nothing").exists()  # refused before the toy dataset was generated
