@@ -168,6 +168,7 @@ def _team_and_run(name: str | None, meta: dict[str, object], path: Path | None) 
         if not sep or not team or not run_name:
             raise BadInputError(f"--name {name!r}: expected TEAM/RUN, e.g. YL-UTokyo/run1")
         return team, run_name
+    stem = path.stem if path is not None else "predictions"
     if meta.get("submission"):
-        return "harness", f"{meta['submission']}:{meta.get('run_id', path.stem)}"
-    return "anonymous", path.stem if path is not None else "predictions"
+        return "harness", f"{meta['submission']}:{meta.get('run_id', stem)}"
+    return "anonymous", stem
