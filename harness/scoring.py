@@ -23,7 +23,7 @@ from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
-from harness.metrics.official import OfficialScores, official_scores, per_tag_scores
+from harness.metrics.official import OfficialScores, official_scores
 from harness.metrics.folds import FoldSummary
 from harness.metrics.per_tag import PerTagTable, TagRow, table_from_per_tag_scores, top_bottom
 from harness.results.predictions import Predictions, load_predictions
@@ -133,7 +133,7 @@ def score_file(
             decision_matrix = apply_thresholds(predictions.scores, thresholds)
 
     scores = scorer_for(data.spec)(target.labels, predictions.scores, decision_matrix, tags=target.tags)
-    per_tag = per_tag_scores(target.labels, predictions.scores, decision_matrix, tags=target.tags)
+    per_tag = scores.per_tag
     low, high = float(predictions.scores.min()), float(predictions.scores.max())
     warnings = ()
     if low < 0.0 or high > 1.0:

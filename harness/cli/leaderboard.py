@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import http.server
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +11,6 @@ import typer
 from harness import paths
 from harness.cli._common import StoreOption, console, handle_errors
 from harness.errors import DataMissingError
-from harness.leaderboard.boards import load_boards
-from harness.leaderboard.render import build_site
-from harness.results.store import ResultsStore
 
 app = typer.Typer(help="Static HTML leaderboards.", no_args_is_help=True)
 
@@ -26,6 +22,10 @@ def build_command(
     store: StoreOption = None,
 ) -> None:
     """Render every board in leaderboards/ into a self-contained static site."""
+    from harness.leaderboard.boards import load_boards
+    from harness.leaderboard.render import build_site  # jinja2: imported only by this command
+    from harness.results.store import ResultsStore
+
     target = out or paths.site_dir()
     written = build_site(ResultsStore(store or paths.store_path()), load_boards(paths.leaderboards_dir()), target)
     console.print(f"wrote {len(written)} pages; open {(target / 'index.html').resolve()}")
@@ -38,6 +38,8 @@ def serve_command(
     out: Annotated[Path | None, typer.Option("--out", help="Site folder (default: $HARNESS_SITE, else leaderboards/site/).")] = None,
 ) -> None:
     """Serve the built site on 127.0.0.1 (Ctrl-C stops it)."""
+    import http.server
+
     target = out or paths.site_dir()
     if not (target / "index.html").is_file():
         raise DataMissingError(f"{target}: no site built yet; run `harness leaderboard build` first")

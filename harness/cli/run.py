@@ -12,8 +12,6 @@ from rich.table import Table
 from harness import paths
 from harness.cli._common import RootOption, StoreOption, console, counter_callback, err_console, handle_errors, progress_bar
 from harness.errors import BadInputError
-from harness.leaderboard.boards import load_boards
-from harness.leaderboard.render import build_site
 from harness.protocol.request import RunObserver, RunRequest
 from harness.results.store import ResultsStore
 
@@ -154,5 +152,8 @@ def run_command(
             table.add_row(key, *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for r in results))
         console.print(table)
     site = paths.site_dir()
+    from harness.leaderboard.boards import load_boards
+    from harness.leaderboard.render import build_site  # jinja2: only when a run finishes
+
     build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
     console.print(f"leaderboard: {(site / 'index.html').resolve()}")

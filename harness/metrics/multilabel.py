@@ -72,19 +72,11 @@ Data", Data Mining and Knowledge Discovery Handbook, 2010.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import (
-    coverage_error,
-    hamming_loss,
-    label_ranking_average_precision_score,
-    label_ranking_loss,
-)
-
 from harness.errors import BadInputError
 from harness.metrics.official import OFFICIAL_KEYS, official_scores
 from harness.metrics.validate import validate_predictions
@@ -140,6 +132,7 @@ class MultilabelScores:
             no true tag and how each metric counted them, ties at the top score, a single tag).
         roc_auc_excluded_tags: tags left out of ROC-AUC-macro (no positives or no negatives).
         items_without_tags: how many items have no true tag (counted as one-errors).
+        per_tag: the official per-tag values (:func:`~harness.metrics.official.per_tag_scores`).
     """
 
     values: dict[str, float]
@@ -147,6 +140,7 @@ class MultilabelScores:
     warnings: tuple[str, ...] = ()
     roc_auc_excluded_tags: tuple[str, ...] = ()
     items_without_tags: int = 0
+    per_tag: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def cal500_scores(
@@ -175,14 +169,11 @@ def cal500_scores(
     labels, scores, decisions = validate_predictions(labels, scores, decisions)
     official = official_scores(labels, scores, decisions, tags)  # checks the tag names too
     values = dict(official.values)
-    single_tag = labels.shape[1] == 1
 
     if decisions is not None:
         values["F1-macro"] = values["F-score-macro"]
-        if single_tag:
-            values["hamming-loss"] = float(hamming_loss(labels[:, 0], decisions[:, 0]))
-        else:
-            values["hamming-loss"] = float(hamming_loss(labels, decisions))
+        # hamming_loss: float(count_nonzero(y_true - y_pred)) / (n * L * 1.0)
+        values["hamming-loss"] = float(np.count_nonzero(labels != decisions)) / (labels.size * 1.0)
     values["one-error"] = _one_error(labels, scores, skip_empty=False)
     values.update(_ranking_metrics(labels, scores))
     _check_no_nan(values)
@@ -194,6 +185,7 @@ def cal500_scores(
         warnings=tuple(lines),
         roc_auc_excluded_tags=official.roc_auc_excluded_tags,
         items_without_tags=int((~labels.any(axis=1)).sum()),
+        per_tag=official.per_tag,
     )
 
 
@@ -242,7 +234,18 @@ def _one_error(labels: np.ndarray, scores: np.ndarray, *, skip_empty: bool) -> f
 
 
 def _ranking_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    if labels.shape[1] == 1:
+    """coverage_error, label_ranking_loss and LRAP as scikit-learn computes them, to the last bit.
+
+    Per item, with ``rank(t)`` the number of tags scored at least ``s(t)`` and ``above(t)`` the
+    number of true tags among them (both counts, so exact): coverage is the largest ``rank`` of a
+    true tag (0 without one); the mis-ordered pairs are ``sum_t (rank(t) - above(t))`` over the
+    true tags, divided by ``|Y| (L - |Y|)`` (0 for an item with no or every tag true); LRAP is the
+    mean of ``above(t) / rank(t)`` over the true tags in column order (1 for an item with no or
+    every tag true). The means over items are taken as scikit-learn takes them: ``np.average`` for
+    coverage and ranking loss, a running sum divided by ``n`` for LRAP.
+    """
+    n_items, n_tags = labels.shape
+    if n_tags == 1:
         # L = 1: scikit-learn refuses the (n, 1) "binary" matrix for two of the three; by the
         # formulas coverage is 1 for a positive item (0 for an empty one, as scikit-learn does),
         # no pair can be mis-ordered, and every item has LRAP 1.
@@ -251,13 +254,30 @@ def _ranking_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]
             "ranking-loss": 0.0,
             "LRAP": 1.0,
         }
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", RuntimeWarning)
-        return {
-            "coverage-error": float(coverage_error(labels, scores)),
-            "ranking-loss": float(label_ranking_loss(labels, scores)),
-            "LRAP": float(label_ranking_average_precision_score(labels, scores)),
-        }
+    coverage = np.zeros(n_items, dtype=np.int64)
+    pairs = np.zeros(n_items)
+    n_true = labels.sum(axis=1)
+    lrap = 0.0
+    for i in range(n_items):
+        true = np.flatnonzero(labels[i])
+        if true.size == 0:
+            lrap += 1.0
+            continue
+        s = scores[i]
+        at_least = s[np.newaxis, :] >= s[true][:, np.newaxis]  # (|Y|, L): tags scored >= each true tag
+        rank = at_least.sum(axis=1)
+        above = at_least[:, true].sum(axis=1)
+        coverage[i] = rank.max()
+        pairs[i] = (rank - above).sum()
+        lrap += 1.0 if true.size == n_tags else (above.astype(np.float64) / rank.astype(np.float64)).mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = pairs / ((n_tags - n_true) * n_true)
+    loss[(n_true == 0) | (n_true == n_tags)] = 0.0
+    return {
+        "coverage-error": float(np.average(coverage)),
+        "ranking-loss": float(np.average(loss)),
+        "LRAP": float(lrap / n_items),
+    }
 
 
 def _item_warnings(labels: np.ndarray, scores: np.ndarray) -> list[str]:

@@ -27,8 +27,11 @@ average precision, the step-wise sum ``sum_n (R_n - R_{n-1}) P_n``, not a trapez
 Bogdanov et al., "MediaEval 2019: Emotion and Theme Recognition in Music Using Jamendo",
 MediaEval 2019 Workshop.
 
-Where every tag has positives and negatives the values equal the official script bit for bit (the
-same scikit-learn calls on the same arrays). Where it does not, the official script would crash
+The values are computed by :mod:`harness.metrics.ranking`, which repeats those scikit-learn
+functions' floating-point operations in the same order without importing scikit-learn (whose import
+alone takes about a second): where every tag has positives and negatives the values equal the
+official script bit for bit, and the tests check that with ``==`` against scikit-learn itself and
+against the published figures of all 29 MediaEval 2019 runs. Where it does not, the official script would crash
 (ROC-AUC) or average in meaningless zeros; here instead:
 
 - tags with **no positives** are named in ``excluded_tags`` and left out of every macro mean (the
@@ -45,16 +48,13 @@ official script, with its 56 tags, never meets this case.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
-
 from harness.errors import BadInputError
+from harness.metrics import ranking
 from harness.metrics.validate import validate_predictions, validate_tags
 
 __all__ = [
@@ -108,12 +108,14 @@ class OfficialScores:
             out of macro means: calm, sad".
         roc_auc_excluded_tags: every tag left out of ROC-AUC-macro: those of ``excluded_tags`` and
             those with no negatives (every item positive).
+        per_tag: the per-tag values the macro means average (see :func:`per_tag_scores`).
     """
 
     values: dict[str, float]
     excluded_tags: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     roc_auc_excluded_tags: tuple[str, ...] = field(default=())
+    per_tag: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -166,29 +168,24 @@ def official_scores(
     """
     labels, scores, decisions = validate_predictions(labels, scores, decisions)
     cols = _columns(labels, tags)
+    per_tag = _per_tag_arrays(labels, scores, decisions, cols)
     keep, roc_keep = cols.has_positive, cols.has_both
-    all_kept = bool(roc_keep.all())
 
-    values: dict[str, float] = {}
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", UndefinedMetricWarning)
-        for average in ("macro", "micro"):
-            if average == "macro" and not all_kept:
-                roc = _ranking(roc_auc_score, labels[:, roc_keep], scores[:, roc_keep], "macro")
-                pr = _ranking(average_precision_score, labels[:, keep], scores[:, keep], "macro")
-            else:
-                roc = _ranking(roc_auc_score, labels, scores, average)
-                pr = _ranking(average_precision_score, labels, scores, average)
-            values[f"ROC-AUC-{average}"] = float(roc)
-            values[f"PR-AUC-{average}"] = float(pr)
-            if decisions is not None:
-                if average == "macro" and not keep.all():
-                    prf = _prf(labels[:, keep], decisions[:, keep], "macro")
-                else:
-                    prf = _prf(labels, decisions, average)
-                values[f"precision-{average}"] = float(prf[0])
-                values[f"recall-{average}"] = float(prf[1])
-                values[f"F-score-{average}"] = float(prf[2])
+    # scikit-learn's macro average is np.average over the per-column values; nanmean for P/R/F
+    values: dict[str, float] = {
+        "ROC-AUC-macro": float(np.average(per_tag["ROC-AUC"][roc_keep])),
+        "PR-AUC-macro": float(np.average(per_tag["PR-AUC"][keep])),
+    }
+    if decisions is not None:
+        for name in ("precision", "recall", "F-score"):
+            values[f"{name}-macro"] = float(np.nanmean(per_tag[name][keep]))
+    values["PR-AUC-micro"], values["ROC-AUC-micro"] = ranking.average_precision_and_roc_auc(labels.ravel(), scores.ravel())
+    if decisions is not None:
+        tp, fp, fn = _counts(labels, decisions)
+        micro = ranking.precision_recall_f1(tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True))
+        for name, value in zip(("precision", "recall", "F-score"), micro):
+            values[f"{name}-micro"] = float(value[0])
+    values = {key: values[key] for key in OFFICIAL_KEYS if key in values}
 
     _check_no_nan(values)
     return OfficialScores(
@@ -196,6 +193,7 @@ def official_scores(
         excluded_tags=cols.no_positive,
         warnings=_warnings_for(cols, decisions),
         roc_auc_excluded_tags=cols.not_in_roc,
+        per_tag=_per_tag_dict(per_tag, cols, decisions is not None),
     )
 
 
@@ -210,66 +208,50 @@ def per_tag_scores(
     Returns:
         ``tag -> {"ROC-AUC", "PR-AUC"}`` plus ``"precision", "recall", "F-score"`` when decisions
         are given, in column order. Tags with no positives are omitted; a tag with no negatives has
-        no ``"ROC-AUC"`` entry. Each value is the scikit-learn call of :func:`official_scores` with
-        ``average=None``, so the mean over tags of each entry equals the macro key.
+        no ``"ROC-AUC"`` entry. Each value is the scikit-learn call of :func:`official_scores` on
+        that column, so the mean over tags of each entry equals the macro key.
 
     Raises:
         FormatError, BadInputError: as :func:`official_scores`.
     """
-    labels, scores, decisions = validate_predictions(labels, scores, decisions)
-    cols = _columns(labels, tags)
-    keep, roc_keep = cols.has_positive, cols.has_both
+    return official_scores(labels, scores, decisions, tags).per_tag
 
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", UndefinedMetricWarning)
-        roc = _ranking(roc_auc_score, labels[:, roc_keep], scores[:, roc_keep], None)
-        pr = _ranking(average_precision_score, labels[:, keep], scores[:, keep], None)
-        prf = None
-        if decisions is not None:
-            prf = _prf(labels[:, keep], decisions[:, keep], None)
 
-    roc_by_tag = dict(zip((t for t, k in zip(cols.tags, roc_keep) if k), roc.tolist()))
+def _per_tag_dict(per_tag: dict[str, np.ndarray], cols: _Columns, has_decisions: bool) -> dict[str, dict[str, float]]:
     result: dict[str, dict[str, float]] = {}
-    for j, tag in enumerate(t for t, k in zip(cols.tags, keep) if k):
+    for j in np.flatnonzero(cols.has_positive):
         entry: dict[str, float] = {}
-        if tag in roc_by_tag:
-            entry["ROC-AUC"] = float(roc_by_tag[tag])
-        entry["PR-AUC"] = float(pr[j])
-        if prf is not None:
-            entry["precision"] = float(prf[0][j])
-            entry["recall"] = float(prf[1][j])
-            entry["F-score"] = float(prf[2][j])
-        result[tag] = entry
+        if cols.has_both[j]:
+            entry["ROC-AUC"] = float(per_tag["ROC-AUC"][j])
+        entry["PR-AUC"] = float(per_tag["PR-AUC"][j])
+        if has_decisions:
+            for name in ("precision", "recall", "F-score"):
+                entry[name] = float(per_tag[name][j])
+        result[cols.tags[j]] = entry
     return result
 
 
-def _ranking(metric: Any, labels: np.ndarray, scores: np.ndarray, average: str | None) -> Any:
-    """``metric(labels, scores, average=average)``, treating a single column as one tag.
+def _per_tag_arrays(
+    labels: np.ndarray, scores: np.ndarray, decisions: np.ndarray | None, cols: _Columns
+) -> dict[str, np.ndarray]:
+    """Every tag's ROC-AUC, PR-AUC (and precision, recall, F-score); NaN where not defined."""
+    n_tags = labels.shape[1]
+    roc = np.full(n_tags, np.nan)
+    pr = np.full(n_tags, np.nan)
+    for j in np.flatnonzero(cols.has_positive):
+        pr[j], roc[j] = ranking.average_precision_and_roc_auc(labels[:, j], scores[:, j])  # NaN: no negatives
+    out = {"ROC-AUC": roc, "PR-AUC": pr}
+    if decisions is not None:
+        out.update(zip(("precision", "recall", "F-score"), ranking.precision_recall_f1(*_counts(labels, decisions))))
+    return out
 
-    scikit-learn reads an ``(n, 1)`` indicator matrix as a binary problem, not a one-tag multilabel
-    one; for the ranking metrics the value is the same, but ``average=None`` returns a scalar.
-    """
-    if labels.shape[1] == 1:
-        value = metric(labels[:, 0], scores[:, 0])
-        return np.array([value]) if average is None else value
-    return metric(labels, scores, average=average)
 
-
-def _prf(labels: np.ndarray, decisions: np.ndarray, average: str | None) -> Any:
-    """``precision_recall_fscore_support(labels, decisions, average=average)``, one tag aware.
-
-    With an ``(n, 1)`` matrix scikit-learn would average the positive and the *negative* class for
-    ``average="macro"``; a single tag is scored as the binary problem it is instead (the official
-    script never meets this case: it always has 56 tags).
-    """
-    if labels.shape[1] == 1:
-        p, r, f, _ = precision_recall_fscore_support(
-            labels[:, 0], decisions[:, 0], average="binary"
-        )
-        if average is None:
-            return np.array([p]), np.array([r]), np.array([f]), None
-        return p, r, f, None
-    return precision_recall_fscore_support(labels, decisions, average=average)
+def _counts(labels: np.ndarray, decisions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-tag true positives, false positives and false negatives (int64)."""
+    tp = np.count_nonzero(labels & decisions, axis=0)
+    fp = np.count_nonzero(~labels & decisions, axis=0)
+    fn = np.count_nonzero(labels & ~decisions, axis=0)
+    return tp.astype(np.int64), fp.astype(np.int64), fn.astype(np.int64)
 
 
 def _columns(labels: np.ndarray, tags: Sequence[str] | None) -> _Columns:

@@ -5,7 +5,8 @@ decisions; ``tags`` names the columns in order).
 
 Each value is one column of the official macro means, computed by
 :func:`harness.metrics.official.per_tag_scores` (scikit-learn's ``roc_auc_score``,
-``average_precision_score`` and ``precision_recall_fscore_support`` with ``average=None``), so the
+``average_precision_score`` and ``precision_recall_fscore_support`` with ``average=None``, to the
+last bit, by :mod:`harness.metrics.ranking`), so the
 mean of a column of the table over its tags equals the macro key (``PR-AUC-macro``...):
 
 - tags with **no positives** in the split have no per-tag value; they are listed separately

@@ -45,7 +45,7 @@ from harness.features.extract import prepare_features, square_params_for
 from harness.features.store import FeatureStore
 from harness.metrics.bootstrap import bootstrap_intervals
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_on_validation
-from harness.metrics.official import SCORE_KEYS, official_scores, per_tag_scores
+from harness.metrics.official import SCORE_KEYS, official_scores
 from harness.protocol import distributed
 from harness.protocol.config import RunConfig
 from harness.protocol.crops import CropGatherer, StreamingGatherer
@@ -398,7 +398,7 @@ def _run_one(
         splits["validation"].labels, predictions["validation"],
         apply_thresholds(predictions["validation"], thresholds), tags=test.tags,
     )
-    per_tag = per_tag_scores(test.labels, predictions["test"], decisions, tags=test.tags)
+    per_tag = scored.per_tag
     bootstrap: dict[str, Any] = {"n": BOOTSTRAP_REPLICATES, "seed": config.seed, "confidence": 0.95}
     intervals = {
         key: interval.as_dict()

@@ -94,7 +94,7 @@ def test_every_key_equals_sklearn(shape, seed):
     assert result.items_without_tags == int((~labels.any(axis=1)).sum()) >= 4  # rows 1-4
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n_items=st.integers(3, 40),
     n_tags=st.integers(2, 8),
@@ -117,7 +117,7 @@ def test_hypothesis_against_sklearn_and_loop(n_items, n_tags, seed, levels):
                 value = metrics.f1_score(labels[:, keep], decisions[:, keep], average="macro") if (
                     keep.sum() > 1
                 ) else metrics.f1_score(labels[:, keep][:, 0], decisions[:, keep][:, 0])
-        assert result.values[key] == pytest.approx(value, abs=1e-12), key
+        assert result.values[key] == value, key  # the same floating-point operations: equal
     assert result.values["one-error"] == pytest.approx(_one_error_loop(labels, scores), abs=1e-12)
     assert all(np.isfinite(v) for v in result.values.values())
 

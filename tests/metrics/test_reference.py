@@ -126,3 +126,39 @@ def test_harness_rule_reaches_each_tags_best_f1(groundtruth):
     theirs_f = [e["F-score"] for e in per_tag_scores(groundtruth, scores, theirs).values()]
     assert all(a >= b for a, b in zip(ours_f, theirs_f))
     assert np.mean(ours_f) > np.mean(theirs_f)
+
+
+def _submitted_runs() -> list[tuple[str, Path, Path | None]]:
+    """(name, predictions, decisions or None) of every MediaEval 2019 run under the reference folder."""
+    runs = []
+    for predictions in sorted(SUBMISSIONS.rglob("*predictions.npy")) if SUBMISSIONS.is_dir() else []:
+        decisions = predictions.with_name(predictions.name.replace("predictions", "decisions"))
+        runs.append((str(predictions.relative_to(SUBMISSIONS)), predictions, decisions if decisions.is_file() else None))
+    return runs
+
+
+def test_every_2019_run_equals_sklearn_bit_for_bit(groundtruth, tags):
+    """All ten keys and every per-tag value of all 29 runs, against the official script's own calls, with ``==``."""
+    import warnings
+
+    from sklearn import metrics
+
+    runs = _submitted_runs()
+    if not runs:
+        pytest.skip(f"MediaEval 2019 submissions not found under {SUBMISSIONS}")
+    assert len(runs) == 29
+    for name, predictions, decisions_path in runs:
+        scores = np.load(predictions)
+        decisions = np.load(decisions_path).astype(bool) if decisions_path is not None else None
+        result = official_scores(groundtruth, scores, decisions, tags=tags)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for average in ("macro", "micro"):
+                assert result.values[f"ROC-AUC-{average}"] == metrics.roc_auc_score(groundtruth, scores, average=average), name
+                assert result.values[f"PR-AUC-{average}"] == metrics.average_precision_score(groundtruth, scores, average=average), name
+                if decisions is not None:
+                    p, r, f, _ = metrics.precision_recall_fscore_support(groundtruth, decisions, average=average)
+                    assert (result.values[f"precision-{average}"], result.values[f"recall-{average}"],
+                            result.values[f"F-score-{average}"]) == (p, r, f), name
+            per_tag_pr = metrics.average_precision_score(groundtruth, scores, average=None)
+        assert [entry["PR-AUC"] for entry in result.per_tag.values()] == per_tag_pr.tolist(), name
