@@ -37,8 +37,8 @@ the fastest of each kept):
    ``--eval-crops`` (10) crop validation (:func:`harness.protocol.loop.predict`, batch
    ``--eval-batch``: 256 on CUDA, 16 on the CPU, as the runner uses) each epoch, projected from the
    measured rates: train items / end-to-end samples/s + validation crops / validation crops/s +
-   per-epoch bookkeeping (PR-AUC-macro of the validation predictions with scikit-learn and two
-   checkpoint saves, timed here), times the epochs, plus one ``eval_crops_test`` (20) crop
+   per-epoch bookkeeping (the runner's ``selection_value``: the official keys of the validation
+   predictions, selecting on PR-AUC-macro; and two checkpoint saves, timed here), times the epochs, plus one ``eval_crops_test`` (20) crop
    prediction of the test split (``round(4231 x scale)`` items) at the validation rate. Validation
    crops/s are measured on ``--val-items`` items (0: the whole validation split; 2 on the CPU).
    With ``--full-epochs N``, N full epochs (train_epoch over every train item + predict over every
@@ -73,7 +73,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
@@ -81,6 +80,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from harness.results.benchmark_table import Row, git_commit, report
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch
+from harness.protocol.runner import selection_value
 from harness.submissions import load_submission
 
 HERE = Path(__file__).resolve().parent
@@ -283,13 +283,14 @@ def time_predict(model, gatherer, data: Data, rows: np.ndarray, args, precision:
 def time_bookkeeping(model, optimizer, n_val: int, directory: Path, repeats: int, seed: int) -> float:
     """Median seconds of one epoch's bookkeeping: PR-AUC-macro on validation + two checkpoint saves."""
     rng = np.random.default_rng(seed)
+    n_val = max(n_val, 2)
     labels = rng.random((n_val, N_TAGS)) < POSITIVE_RATE
-    labels[0] = True  # every tag has a positive
+    labels[0], labels[1] = True, False  # every tag has a positive and a negative
     scores = rng.random((n_val, N_TAGS)).astype(np.float32)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        average_precision_score(labels, scores, average="macro")
+        selection_value(labels, scores, "PR-AUC-macro")  # what the runner computes each epoch
         checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_validation": scores}
         for name in ("best", "last"):
             torch.save(checkpoint, directory / f"{name}.pt.tmp")
@@ -528,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         f"wall time of {protocol}, projected from measured rates",
         f"{_minutes(total_s)} min projected ({args.epochs} x ({epoch_train_s:.2f} s train at {e2e_rate:,.1f} samples/s + "
         f"{epoch_val_s:.2f} s validation at {val_rate:,.1f} crops/s measured by predict on {val_what}, {best} + "
-        f"{bookkeeping_s:.3f} s PR-AUC-macro and two checkpoint saves) + {test_s:.1f} s test)",
+        f"{bookkeeping_s:.3f} s validation scores and two checkpoint saves) + {test_s:.1f} s test)",
         goal,
     )
     if full:
