@@ -61,6 +61,9 @@ class StoreIndex:
         return np.fromiter((lookup[item] for item in item_ids), dtype=np.int64, count=len(item_ids))
 
 
+TO_DEVICE_CHUNK_BYTES = 256 * 2**20  # FeatureStore.to_tensor copies the store this much at a time
+
+
 class FeatureStore:
     """A built, read-only feature store."""
 
@@ -101,9 +104,19 @@ class FeatureStore:
         start, length = self.index.offsets[row], self.index.n_frames[row]
         return np.asarray(self.features[start : start + length], dtype=np.float32).T
 
-    def to_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """The whole array as one float16 tensor ``(total_frames, n_bins)`` on ``device``."""
-        return torch.from_numpy(np.array(self.features)).to(device)  # a writable copy
+    def to_tensor(self, device: torch.device | str = "cpu", chunk_bytes: int = TO_DEVICE_CHUNK_BYTES) -> torch.Tensor:
+        """The whole array as one float16 tensor ``(total_frames, n_bins)`` on ``device``.
+
+        Copied from the memory-mapped file ``chunk_bytes`` at a time into a tensor allocated on
+        ``device``: a GPU copy never holds a second host copy of the store (split-0 at full length
+        is about 25 GB; with ``--nproc N`` every rank would hold one).
+        """
+        out = torch.empty(self.features.shape, dtype=torch.float16, device=device)
+        rows = max(1, chunk_bytes // max(1, self.features.shape[1] * self.features.itemsize))
+        for start in range(0, self.features.shape[0], rows):
+            chunk = np.array(self.features[start : start + rows])  # read from the file, writable
+            out[start : start + rows].copy_(torch.from_numpy(chunk))
+        return out
 
 
 BUILD_FILE = "build.json"

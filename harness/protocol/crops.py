@@ -12,8 +12,8 @@ Two data paths give the same batches:
 - :class:`CropGatherer`, device-resident: the whole store is one tensor where the model runs (a GPU
   when it fits), and a batch is one indexed gather there, with no host work or copy per step;
 - :class:`StreamingGatherer`, for a store larger than the device's free memory: the store stays in
-  (pinned) host memory, a background thread gathers the next batches on the CPU, and each batch is
-  copied to the device asynchronously while the previous one trains.
+  host memory, a background thread gathers the next batches on the CPU into pinned buffers, and
+  each batch is copied to the device asynchronously while the previous one trains.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ class StreamingGatherer(CropGatherer):
     ) -> None:
         if features.device.type != "cpu":
             raise ValueError("StreamingGatherer keeps the features in host memory")
-        if torch.device(device).type == "cuda" and not features.is_pinned():
-            features = features.pin_memory()
+        # the store itself stays pageable (pinning it would hold a second copy of tens of GB in
+        # locked memory); each gathered batch is pinned instead, which is what the copy reads from
         super().__init__(features, offsets, n_frames, crop, device)
         self.depth = depth
 

@@ -457,8 +457,8 @@ def place_features(store: FeatureStore, device: torch.device, requested: str = "
     """The store as one float16 tensor, and the data path: ``device-resident`` or ``streamed``.
 
     On a GPU the whole store is copied to the device in one transfer when it fits (``auto``: at most
-    half the free memory, leaving the rest to the model); otherwise it stays in pinned host memory
-    and batches are streamed. On the CPU the store is simply in memory. Both paths give the same
+    half the free memory, leaving the rest to the model); otherwise it stays in host memory and
+    batches are streamed (gathered into pinned buffers, copied asynchronously). On the CPU the store is simply in memory. Both paths give the same
     crops for the same seed.
     """
     check_data_path(requested)

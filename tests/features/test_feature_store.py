@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import soundfile as sf
 
 from harness.errors import DataMissingError, FormatError
@@ -30,6 +31,16 @@ def test_build_and_read_back(tmp_path: Path) -> None:
     with pytest.raises(DataMissingError, match="item-9"):
         store.index.positions(["item-9"])
 
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 96 * 2 * 7, 96 * 2 * 46, 2**30])  # 1 row, 7 rows (uneven), all, more
+def test_to_tensor_copies_the_whole_store_in_chunks(tmp_path: Path, chunk_bytes: int) -> None:
+    items = _items()
+    store = build_store(tmp_path / "mel96", "mel96", {"a": 1}, iter(items), len(items), "abc")
+    tensor = store.to_tensor("cpu", chunk_bytes=chunk_bytes)
+    assert tensor.dtype == torch.float16 and tensor.shape == (46, 96)
+    np.testing.assert_array_equal(tensor.numpy(), np.asarray(store.features))
+    tensor[0, 0] = 1.0  # a writable tensor of its own, not a view of the read-only file
 
 def test_rebuild_replaces_atomically(tmp_path: Path) -> None:
     items = _items()
