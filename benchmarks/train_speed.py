@@ -5,7 +5,8 @@ Data: synthetic, with split-0's shapes scaled by ``--scale`` (default 1.0 on CUD
 uniform in ``[0.64, 1.36] x --frames`` (9,400: 6,016-12,784 frames, the average MTG-Jamendo track
 is about 9,400), float16 noise in one ``(total_frames, 96)`` tensor resident on the device (the
 feature store's layout; on CUDA the whole ~25 GB at scale 1 lives in GPU memory), labels ~3%
-positives over 56 tags. The model is the ``vgg6`` submission (2,764,794 parameters), Adam (lr 1e-3),
+positives over 56 tags. The model is the ``vgg6`` submission (2,764,794 parameters), its Adam (lr 1e-3,
+built by the runner's ``make_optimizer``: fused on CUDA),
 ``--crop`` (1280) frame crops, ``--batch`` (64) items a step, bf16 autocast on CUDA, fp32 on the
 CPU, ``torch.backends.cudnn.benchmark = True`` on CUDA.
 
@@ -81,7 +82,7 @@ from harness.results.benchmark_table import Row, git_commit, report
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch
 from harness.protocol.runner import selection_value
-from harness.submissions import load_submission
+from harness.submissions import load_submission, make_optimizer
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -410,8 +411,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         flush=True,
     )
     torch.manual_seed(args.seed)
-    model = load_submission(SUBMISSION).build(N_TAGS).to(device, memory_format=torch.channels_last)  # as the runner
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    submission = load_submission(SUBMISSION)
+    model = submission.build(N_TAGS).to(device, memory_format=torch.channels_last)  # as the runner
+    optimizer = make_optimizer(submission.spec, list(model.parameters()))  # vgg6's Adam, fused on CUDA
     gatherer = CropGatherer(data.features, data.offsets, data.n_frames, args.crop, device)
     rng = np.random.default_rng(args.seed)
     labels_np = data.labels.cpu().numpy()
