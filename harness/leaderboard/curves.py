@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.metrics.ranking import precision_recall_curve
+
 MAX_POINTS = 200
 
 
@@ -22,8 +24,6 @@ def pr_curve(store: Any, run: Any, max_points: int = MAX_POINTS) -> list[tuple[f
     labels = found[2]
     if labels.shape != predictions.shape or not labels.any():
         return None
-    from sklearn.metrics import precision_recall_curve
-
-    precision, recall, _ = precision_recall_curve(labels.ravel(), predictions.ravel())
+    precision, recall, _ = precision_recall_curve(labels.ravel().astype(bool), predictions.ravel())
     keep = np.unique(np.linspace(0, len(recall) - 1, min(max_points, len(recall))).round().astype(int))
     return [(float(recall[i]), float(precision[i])) for i in keep]
