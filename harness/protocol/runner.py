@@ -26,6 +26,7 @@ its scores would not compare with anyone's.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -53,7 +54,7 @@ from harness.protocol.loop import predict, train_epoch
 from harness.protocol.provenance import environment
 from harness.protocol.request import RunObserver, RunRequest, RunResult, check_data_path
 from harness.results.predictions import save_predictions
-from harness.results.rundir import RunDirectory, find_resumable
+from harness.results.rundir import RunDirectory, find_resumable, new_run_directory
 from harness.results.store import ResultsStore, RunRecord
 from harness.scoring import scorer_for
 from harness.submissions import Submission, load_submission, make_optimizer
@@ -209,15 +210,14 @@ def summarise_folds(results: list[RunResult], runs_root: Path, root: Path | None
             "runs": {r.fold: r.run_id for r in runs}, "config_hashes": sorted({r.config_hash for r in runs}),
         }
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        out = Path(runs_root) / report.reports[0].split.dataset / "all-folds" / runs[0].submission / f"{stamp}-seed{seed}.json"
+        folder = Path(runs_root) / report.reports[0].split.dataset / "all-folds" / runs[0].submission
+        out = next(
+            path for n in itertools.count(1)  # a summary made within the same second as another gets -2, -3...
+            if not (path := folder / f"{stamp}{'' if n == 1 else f'-{n}'}-seed{seed}.json").exists()
+        )
         atomic.write_json(out, doc)
         summaries.append({**doc, "path": str(out)})
     return summaries
-
-
-def _new_run_id(config: RunConfig) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-seed{config.seed}-{config.hash[:8]}"
 
 
 def _run_one(
@@ -245,8 +245,7 @@ def _run_one(
         elif previous is not None:
             decision = ("resume", str(previous.path))
         else:
-            decision = ("new", str(RunDirectory.for_run(
-                request.runs_root, config.dataset, config.fold, config.submission, _new_run_id(config)).path))
+            decision = ("new", str(new_run_directory(parent, config.seed, config.hash).path))
     kind, path = distributed.broadcast(decision, dist)
     rundir = RunDirectory(Path(path))
     if kind == "reuse":

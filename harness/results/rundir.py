@@ -7,8 +7,10 @@ written atomically, so an interrupted run leaves whole files and no ``done``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,23 @@ def find_resumable(parent: Path, config_hash: str, done: bool | None = None) -> 
     if not candidates:
         return None
     return max(candidates, key=lambda run: run.config_file.stat().st_mtime)
+
+
+def new_run_directory(parent: Path, seed: int, config_hash: str, now: datetime | None = None) -> RunDirectory:
+    """A new, empty run directory ``<UTC time>-seed<k>-<hash8>`` under ``parent``, created here.
+
+    Creating it reserves the name: two runs of one configuration started within the same second
+    (``--force`` right after a run, or two terminals) get ``<time>-2-seed<k>-<hash8>``, ``-3``...,
+    so a run never writes into another's directory. An empty directory left by a run killed before
+    it wrote its configuration is ignored by :func:`find_resumable`.
+    """
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S")
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        path = parent / f"{stamp}{'' if n == 1 else f'-{n}'}-seed{seed}-{config_hash[:8]}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return RunDirectory(path)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -146,6 +146,30 @@ def test_ten_fold_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert len(list((isolated_paths / "runs" / "cal-like" / "fold-3" / "tiny").iterdir())) == 2
 
 
+
+def test_a_forced_rerun_in_the_same_second_keeps_the_finished_run(tmp_path: Path, tiny_toy: Path, isolated_paths: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ids carry the start second; a rerun started within it gets its own directory, not the old one."""
+    from datetime import datetime, timezone
+
+    import harness.results.rundir as rundir_module
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 23, 0, 36, 50, tzinfo=timezone.utc)
+
+    monkeypatch.setattr(rundir_module, "datetime", Frozen)
+    submission = write_submission(tmp_path / "tiny", epochs=1)
+    args = ["run", str(submission), "--device", "cpu"]
+    assert runner.invoke(app, args).exit_code == 0
+    parent = isolated_paths / "runs" / "toy" / "split-0" / "tiny"
+    [first] = parent.iterdir()
+    before = (first / "scores.json").read_text()
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert sorted(p.name for p in parent.iterdir()) == [f"20261123T003650-2-{first.name.split('-', 1)[1]}", first.name]
+    assert (first / "scores.json").read_text() == before and all((p / "done").is_file() for p in parent.iterdir())
+
 def _harness(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     code = "import sys; from harness.cli import main; sys.argv[0] = 'harness'; main()"
     return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

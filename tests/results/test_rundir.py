@@ -33,3 +33,18 @@ def test_newest_run_with_the_hash_finished_unfinished_or_either(tmp_path: Path) 
     assert old_done.is_done() and not unfinished.is_done()
     assert find_resumable(tmp_path, "missing") is None
     assert find_resumable(tmp_path / "absent", "h") is None
+
+
+def test_new_run_directories_within_one_second_never_share_a_name(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from harness.results.rundir import new_run_directory
+
+    now = datetime(2026, 11, 23, 0, 36, 50, tzinfo=timezone.utc)
+    first = new_run_directory(tmp_path / "runs", 0, "abcdef1234", now=now)
+    second = new_run_directory(tmp_path / "runs", 0, "abcdef1234", now=now)
+    third = new_run_directory(tmp_path / "runs", 0, "abcdef1234", now=now)
+    assert first.run_id == "20261123T003650-seed0-abcdef12"
+    assert second.run_id == "20261123T003650-2-seed0-abcdef12" and third.run_id == "20261123T003650-3-seed0-abcdef12"
+    assert all(run.path.is_dir() and not any(run.path.iterdir()) for run in (first, second, third))  # reserved, empty
+    assert find_resumable(tmp_path / "runs", "abcdef1234") is None  # an empty reserved directory is no run
