@@ -68,7 +68,8 @@ def train_epoch(
         seen += x.shape[0]
         if on_batch is not None:
             on_batch(x.shape[0] * dist.world)
-    counts = all_reduce_sum(torch.stack([total, torch.tensor(float(seen), device=device)]), dist)
+    # torch.full fills on the device; torch.tensor(seen, device=...) would be a synchronising host copy
+    counts = all_reduce_sum(torch.stack([total, torch.full((), float(seen), device=device)]), dist)
     return float(counts[0].item() / max(counts[1].item(), 1.0))
 
 
