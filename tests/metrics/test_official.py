@@ -365,10 +365,14 @@ def test_values_are_finite_and_match_sklearn_on_kept_columns(case, empty):
             assert result.values["ROC-AUC-macro"] == metrics.roc_auc_score(
                 labels[:, roc_keep], scores[:, roc_keep], average="macro"
             )
-        if keep.sum() >= 2:
-            assert result.values["F-score-macro"] == metrics.precision_recall_fscore_support(
-                labels[:, keep], decisions[:, keep], average="macro"
-            )[2]
-        assert result.values["PR-AUC-micro"] == metrics.average_precision_score(
-            labels, scores, average="micro"
-        )
+        if keep.sum() >= 2:  # one kept column is a binary problem to scikit-learn: tested elsewhere
+            assert result.values["PR-AUC-macro"] == metrics.average_precision_score(
+                labels[:, keep], scores[:, keep], average="macro"
+            )
+            p, r, f, _ = metrics.precision_recall_fscore_support(labels[:, keep], decisions[:, keep], average="macro")
+            assert (result.values["precision-macro"], result.values["recall-macro"], result.values["F-score-macro"]) == (p, r, f)
+        # every key, bit for bit: micro keys use every cell
+        assert result.values["PR-AUC-micro"] == metrics.average_precision_score(labels, scores, average="micro")
+        assert result.values["ROC-AUC-micro"] == metrics.roc_auc_score(labels, scores, average="micro")
+        p, r, f, _ = metrics.precision_recall_fscore_support(labels, decisions, average="micro")
+        assert (result.values["precision-micro"], result.values["recall-micro"], result.values["F-score-micro"]) == (p, r, f)
