@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
+from harness.metrics import ranking
 from harness.metrics.official import DECISION_KEYS, OFFICIAL_KEYS, SCORE_KEYS, official_scores
 from harness.metrics.validate import validate_predictions
 
@@ -565,29 +566,17 @@ def _decision_values(
 ) -> dict[str, np.ndarray]:
     """Precision, recall, F-score, macro and micro, from weighted counts (tags x replicates).
 
-    scikit-learn's defaults: a 0/0 precision, recall or F-score is 0 (``zero_division="warn"``).
+    The counts are whole numbers, so :func:`~harness.metrics.ranking.precision_recall_f1` gives
+    scikit-learn's values (a 0/0 precision, recall or F-score is 0).
     """
     fn = pos - tp
+    macro = ranking.precision_recall_f1(tp, fp, fn)
+    micro = ranking.precision_recall_f1(tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0))
     out: dict[str, np.ndarray] = {}
-    for average, (tp_, fp_, fn_) in (
-        ("macro", (tp, fp, fn)),
-        ("micro", (tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0))),
-    ):
-        precision = _safe_ratio(tp_, tp_ + fp_)
-        recall = _safe_ratio(tp_, tp_ + fn_)
-        f_score = _safe_ratio(2 * tp_, 2 * tp_ + fp_ + fn_)
-        if average == "macro":
-            precision = _masked_mean(precision, has_pos)
-            recall = _masked_mean(recall, has_pos)
-            f_score = _masked_mean(f_score, has_pos)
-        out[f"precision-{average}"] = precision
-        out[f"recall-{average}"] = recall
-        out[f"F-score-{average}"] = f_score
+    for name, per_tag, pooled in zip(("precision", "recall", "F-score"), macro, micro):
+        out[f"{name}-macro"] = _masked_mean(per_tag, has_pos)
+        out[f"{name}-micro"] = pooled
     return out
-
-
-def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
 def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
