@@ -7,6 +7,7 @@ skipped with a reason where it is absent. The same code paths are covered on gen
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ from harness.metrics.official import OFFICIAL_KEYS, official_scores, per_tag_sco
 
 pytestmark = pytest.mark.reference
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / ".." / "shared" / "reference"
 RESULTS = REFERENCE / "mtg-jamendo" / "results" / "mediaeval2019"
 SUBMISSIONS = REFERENCE / "mediaeval2019" / "submissions"
 TAG_FILE = REFERENCE / "mtg-jamendo" / "data" / "tags" / "moodtheme_split.txt"
@@ -129,12 +131,14 @@ def test_harness_rule_reaches_each_tags_best_f1(groundtruth):
 
 
 def _submitted_runs() -> list[tuple[str, Path, Path | None]]:
-    """(name, predictions, decisions or None) of every MediaEval 2019 run under the reference folder."""
-    runs = []
-    for predictions in sorted(SUBMISSIONS.rglob("*predictions.npy")) if SUBMISSIONS.is_dir() else []:
-        decisions = predictions.with_name(predictions.name.replace("predictions", "decisions"))
-        runs.append((str(predictions.relative_to(SUBMISSIONS)), predictions, decisions if decisions.is_file() else None))
-    return runs
+    """(team/run, predictions, decisions or None) of every MediaEval 2019 run, as the recorder finds them."""
+    if not SUBMISSIONS.is_dir():
+        return []
+    script = REPO / "leaderboards" / "record_mediaeval2019.py"
+    spec = importlib.util.spec_from_file_location("record_mediaeval2019", script)
+    recorder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recorder)
+    return [(f"{team}/{run}", predictions, decisions) for team, run, predictions, decisions in recorder.find_runs(SUBMISSIONS)]
 
 
 def test_every_2019_run_equals_sklearn_bit_for_bit(groundtruth, tags):
