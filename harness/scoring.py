@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from harness.datasets import open_dataset
+from harness.datasets import Dataset, open_dataset
 from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
@@ -85,7 +85,18 @@ class ScoreReport:
         }
 
 
-def score_file(
+class _Matched(NamedTuple):
+    """A prediction file checked against its split, and its decisions (None without any)."""
+
+    predictions: Predictions
+    data: Dataset
+    target: SplitData
+    source: str  # as ScoreReport.thresholds_source
+    decisions_from: Path | None
+    decisions: np.ndarray | None
+
+
+def _match(
     path: Path | Predictions,
     dataset: str | None = None,
     fold: str | None = None,
@@ -94,7 +105,8 @@ def score_file(
     decisions: Path | None = None,
     thresholds_from: Path | None = None,
     thresholds_on_test: bool = False,
-) -> ScoreReport:
+) -> _Matched:
+    """Load a prediction file, check it against its split and find its decisions (see the module docstring)."""
     predictions = path if isinstance(path, Predictions) else load_predictions(path)
     path = predictions.path or Path("predictions")
     meta = predictions.meta
@@ -132,6 +144,23 @@ def score_file(
             source, decisions_from = "validation", thresholds_from
             decision_matrix = apply_thresholds(predictions.scores, thresholds)
 
+    return _Matched(predictions, data, target, source, decisions_from, decision_matrix)
+
+
+def score_file(
+    path: Path | Predictions,
+    dataset: str | None = None,
+    fold: str | None = None,
+    split: str | None = None,
+    root: Path | None = None,
+    decisions: Path | None = None,
+    thresholds_from: Path | None = None,
+    thresholds_on_test: bool = False,
+) -> ScoreReport:
+    predictions, data, target, source, decisions_from, decision_matrix = _match(
+        path, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test
+    )
+    path = predictions.path or Path("predictions")
     scores = scorer_for(data.spec)(target.labels, predictions.scores, decision_matrix, tags=target.tags)
     per_tag = scores.per_tag
     low, high = float(predictions.scores.min()), float(predictions.scores.max())
@@ -226,26 +255,23 @@ def compare_files(
     key: str | None = None,
     n: int = 1000,
     seed: int = 0,
-) -> tuple[Any, ScoreReport, ScoreReport]:
-    """A paired bootstrap test of A against B on the same items: (Comparison, report A, report B).
+) -> tuple[Any, SplitData]:
+    """A paired bootstrap test of A against B on the same items: (Comparison, the split compared on).
 
     The key defaults to the dataset's primary metric; decision keys use each file's own decisions
     (from its run's validation file, as ``score`` finds them).
     """
     from harness.metrics.bootstrap import paired_bootstrap
 
-    a = score_file(path_a, dataset, fold, split, root)
-    b = score_file(path_b, dataset or a.split.dataset, fold or a.split.fold, split or a.split.split, root)
-    if a.split.fingerprint != b.split.fingerprint:
+    a = _match(path_a, dataset, fold, split, root)
+    b = _match(path_b, dataset or a.target.dataset, fold or a.target.fold, split or a.target.split, root)
+    if a.target.fingerprint != b.target.fingerprint:
         raise BadInputError(f"{path_a} and {path_b} are for different splits; compare predictions of the same items")
-    from harness.datasets import load_spec
-
-    key = key or load_spec(a.split.dataset).primary_metric
     comparison = paired_bootstrap(
-        a.split.labels, a.predictions.scores, b.predictions.scores, key=key, n=n, seed=seed,
-        decisions_a=a.decisions, decisions_b=b.decisions,
+        a.target.labels, a.predictions.scores, b.predictions.scores, key=key or a.data.spec.primary_metric, n=n,
+        seed=seed, decisions_a=a.decisions, decisions_b=b.decisions,
     )
-    return comparison, a, b
+    return comparison, a.target
 
 
 def record_report(

@@ -28,12 +28,12 @@ def compare_command(
     """Is A better than B? The difference of a metric, its 95% paired-bootstrap interval and p-value."""
     from harness.scoring import compare_files
 
-    comparison, a, b = compare_files(predictions_a, predictions_b, dataset, fold, split, root, key, bootstrap, seed)
-    doc = {**comparison.as_dict(), "a": str(predictions_a), "b": str(predictions_b), "fingerprint": a.split.fingerprint}
+    comparison, target = compare_files(predictions_a, predictions_b, dataset, fold, split, root, key, bootstrap, seed)
+    doc = {**comparison.as_dict(), "a": str(predictions_a), "b": str(predictions_b), "fingerprint": target.fingerprint}
     if as_json:
         console.print_json(json.dumps(doc))
         return
-    table = Table("", "value", title=f"{comparison.key}: A vs B on {a.split.dataset} {a.split.fold} {a.split.split} ({len(a.split)} items)")
+    table = Table("", "value", title=f"{comparison.key}: A vs B on {target.dataset} {target.fold} {target.split} ({len(target)} items)")
     table.add_row("A", f"{comparison.value_a:.6f}")
     table.add_row("B", f"{comparison.value_b:.6f}")
     table.add_row("A - B", f"{comparison.difference:+.6f}")
