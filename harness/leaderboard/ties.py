@@ -5,7 +5,9 @@ paired bootstrap over the items of their common split (``harness.metrics.bootstr
 difference of the primary metric is not significant (two-sided p >= ``ALPHA``) the run joins the
 band of the run above, else it starts a new band numbered by its own rank. The predictions and
 labels come from the results store alone; a pair without them, or scored on different splits,
-always starts a new band.
+always starts a new band, and so does every run when the primary metric is not one of the
+score keys (``harness.metrics.official.SCORE_KEYS``): the store keeps no decisions, and the
+paired test knows no other metric.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ SEED = 0
 def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLICATES, seed: int = SEED) -> dict[str, int]:
     """run_id -> band number (the rank of the band's first run) for ``runs`` in rank order."""
     from harness.metrics.bootstrap import paired_bootstrap
+    from harness.metrics.official import SCORE_KEYS
 
+    if board.primary not in SCORE_KEYS:  # no test for it: every run its own band
+        return {run.run_id: rank for rank, run in enumerate(runs, start=1)}
     bands: dict[str, int] = {}
     labels_by_fingerprint: dict[str, Any] = {}
     previous: tuple[Any, Any] | None = None  # (run, predictions)
@@ -30,7 +35,7 @@ def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLIC
         band = rank
         if previous is not None and predictions is not None and previous[1] is not None:
             above, above_predictions = previous
-            if above.fingerprint == run.fingerprint and not _decision_key(board.primary):
+            if above.fingerprint == run.fingerprint:
                 # A run re-recorded under the same id gets a new `created`, so the key changes with it.
                 test_key = json.dumps([above.run_id, above.created, run.run_id, run.created, board.primary, replicates, seed])
                 p_value = store.cached_p_value(test_key)
@@ -50,7 +55,3 @@ def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLIC
         previous = (run, predictions)
     return bands
 
-
-def _decision_key(key: str) -> bool:
-    """Decision keys need each run's decisions, which the store does not keep: no ties for them."""
-    return key.split("-")[0] in ("precision", "recall", "F", "F1")

@@ -79,3 +79,18 @@ def test_a_store_from_before_the_cache_still_gets_ties(tmp_path: Path) -> None:
         db.execute("DROP TABLE paired_tests")
     bands = rank_bands(store, BOARD, runs, replicates=100)
     assert len(set(bands.values())) < len(bands)  # the twins still share a band
+
+
+def test_a_primary_the_paired_test_cannot_score_gets_no_ties(tmp_path: Path, monkeypatch) -> None:
+    import harness.metrics.bootstrap as bootstrap
+
+    store, runs = _setup(tmp_path)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a paired test ran for a metric it cannot score from predictions")
+
+    monkeypatch.setattr(bootstrap, "paired_bootstrap", fail)
+    for primary in ("F-score-macro", "F1-macro", "mAP"):  # a decision key, then keys no test knows
+        board = Board(name="b", title="B", dataset="d", fold="f", split="test", primary=primary,
+                      columns=(Column(key=primary, label=primary),), description="d")
+        assert rank_bands(store, board, runs) == {r.run_id: i for i, r in enumerate(runs, start=1)}
