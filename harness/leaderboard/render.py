@@ -475,7 +475,7 @@ def _board_common(board: Board, rows: list[dict[str, Any]],
                   over_seeds: dict[str, Any] | None) -> dict[str, Any]:
     _add_seed_badges(rows)
     primary = board.primary_column
-    leader = rows[0] if rows and rows[0]["rank"] is not None else None
+    leader = next((row for row in rows if row["rank"] is not None), None)  # not a reference row
     return {
         "board": board,
         "page": board.page_name,

@@ -591,6 +591,26 @@ def test_reference_rows_are_shown_as_published_figures(tmp_path: Path) -> None:
     assert [r for r in ranks if "ref" not in r] == ["1", "2"]  # references take no rank
 
 
+def test_a_reference_above_every_run_is_not_the_leader(tmp_path: Path) -> None:
+    from harness.leaderboard.boards import Reference
+
+    board = replace(toy_board(), references=(
+        Reference(name="Paper net", citation="Someone et al. 2020", scores={"PR-AUC-macro": 0.9}),
+    ))
+    store = ResultsStore(tmp_path / "results.sqlite")
+    store.record(run("r-hi", "highnet", 0.7))
+    store.record(run("r-lo", "lownet", 0.5))
+    out = tmp_path / "site"
+    build_site(store, [board], out)
+    page = read(out / "toy.html")
+    assert page.index("Paper net") < page.index("highnet")  # the reference sorts first ...
+    index = read(out / "index.html")
+    leader = index[index.index('<div class="leader'):]
+    leader = leader[:leader.index("</div>")]
+    assert "highnet" in leader and "0.7000" in leader  # ... but the leader is the best run
+    assert "Paper net" not in leader and "No runs yet" not in index
+
+
 def test_reference_with_unknown_key_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "b.toml"
     path.write_text(
