@@ -489,7 +489,7 @@ def _board_common(board: Board, rows: list[dict[str, Any]],
         "make_run": _make_run_command(board),
         "has_intervals": not board.is_k_fold and any(c["note"] for r in rows for c in r["cells"]),
         "has_bands": any(r["band_class"] for r in rows),
-        "has_seeds": any(r["seeds"] for r in rows),
+        "has_seeds": any(r["seed_value"] for r in rows),
         "over_seeds": over_seeds,
         "seeds_anchor": SEEDS_ANCHOR,
     }
@@ -510,20 +510,12 @@ def _board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int],
                 rank, shared = band_rank[band], True
             else:
                 band_rank[band] = rank
-        rows.append({
-            "rank": rank, "position": position + 1, "band": band, "shared": shared,
-            "seed_group": _seed_badge_info(group_of[run.run_id]), "seeds": {run.seed} - {None},
-            "href": f"{RUNS_DIR}/{run_page_name(run.run_id)}",
-            "submission": run.submission, "team": run.team, "run_name": run.run_name,
-            "seed": "—" if run.seed is None else str(run.seed),
-            "seed_value": "" if run.seed is None else str(run.seed),
-            "badges": _badges(run),
-            "cells": [_cell(column, run.scores.get(column.key), column.key == board.primary,
-                            _interval(run, column.key)) for column in board.columns],
-            "primary_text": board.primary_column.format(run.scores.get(board.primary)),
-            "date": run.created[:10], "created": run.created,
-            "fingerprint": run.fingerprint,
-        })
+        rows.append(_member_row(
+            board, run, group_of[run.run_id], rank, position, band=band, shared=shared,
+            href=f"{RUNS_DIR}/{run_page_name(run.run_id)}", badges=_badges(run),
+            cells=[_cell(column, run.scores.get(column.key), column.key == board.primary,
+                         _interval(run, column.key)) for column in board.columns],
+            fingerprint=run.fingerprint))
     _mark_bands(rows)
     rows = _with_references(board, rows)
     over_seeds = _over_seeds_view(
@@ -541,34 +533,40 @@ def _fold_board_view(board: Board, ranked: list[RankedGroup], seed_groups: list[
     n_folds = len(board.folds)
     for position, entry in enumerate(ranked):
         group, summary = entry.group, entry.group.summary
-        runs = list(group.runs.values())
-        seeds = {group.seed} - {None}
-        badges = _merged_badges(runs)
+        badges = _merged_badges(list(group.runs.values()))
         if len(group.runs) < n_folds:
             missing = [f for f in board.folds if f not in group.runs]
             badges.insert(0, {"kind": "warn", "text": f"{len(group.runs)} of {n_folds} folds",
                               "title": "Incomplete: no run for " + ", ".join(missing)
                                        + "; the mean is over the folds present."})
-        rows.append({
-            "rank": entry.rank, "position": position + 1, "band": None, "shared": False,
-            "seed_group": _seed_badge_info(group_of[group.key]), "seeds": seeds,
-            "href": links[group.key],
-            "submission": group.submission, "team": group.team, "run_name": group.run_name,
-            "seed": "—" if group.seed is None else str(group.seed),
-            "seed_value": "" if group.seed is None else str(group.seed),
-            "badges": badges,
-            "cells": [_fold_cell(column, summary, column.key == board.primary)
-                      for column in board.columns],
-            "primary_text": board.primary_column.format(summary.mean.get(board.primary)),
-            "date": group.created[:10], "created": group.created,
-            "fingerprint": "",
-        })
+        rows.append(_member_row(
+            board, group, group_of[group.key], entry.rank, position, href=links[group.key],
+            badges=badges, cells=[_fold_cell(column, summary, column.key == board.primary)
+                                  for column in board.columns]))
     _mark_bands(rows)
     rows = _with_references(board, rows)
     over_seeds = _over_seeds_view(board, seed_groups, lambda member: links[member.key], pages)
     view = _board_common(board, rows, over_seeds)
     view.update(fingerprints=[], tie_legend="")
     return view
+
+
+def _member_row(board: Board, member: RunRecord | FoldGroup, seed_group: SeedGroup,
+                rank: int | None, position: int, *, href: str, badges: list[dict[str, str]],
+                cells: list[dict[str, Any]], band: int | None = None, shared: bool = False,
+                fingerprint: str = "") -> dict[str, Any]:
+    """A main-table row: a run (one-fold board) or one seed's fold means (k-fold board) at
+    ``position`` (from 0) in the ranking."""
+    seed = "" if member.seed is None else str(member.seed)
+    primary = next(cell for cell in cells if cell["primary"])
+    return {
+        "rank": rank, "position": position + 1, "band": band, "shared": shared,
+        "seed_group": _seed_badge_info(seed_group), "href": href,
+        "submission": member.submission, "team": member.team, "run_name": member.run_name,
+        "seed": seed or "—", "seed_value": seed, "badges": badges, "cells": cells,
+        "primary_text": primary["text"], "date": member.created[:10], "created": member.created,
+        "fingerprint": fingerprint,
+    }
 
 
 def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -580,7 +578,7 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
         value = reference.scores.get(board.primary)
         row = {
             "rank": None, "position": 0, "band": None, "shared": False, "reference": True,
-            "seed_group": None, "seeds": set(), "href": "",
+            "seed_group": None, "href": "",
             "submission": reference.name, "team": "", "run_name": reference.citation,
             "seed": "—", "seed_value": "", "band_class": "",
             "badges": [{"kind": "info", "text": "published", "title": "A published figure: no predictions in the store"
