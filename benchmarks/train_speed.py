@@ -14,8 +14,8 @@ Timed, in this one run (each after ``--warmup`` untimed steps, with ``torch.cuda
 around every timed span on CUDA; every variant once per repeat, interleaved, ``--repeats`` times,
 the fastest of each kept):
 
-1. pure step: forward + BCE + backward + Adam step on one fixed batch gathered once, already on the
-   device, ``--steps`` times;
+1. pure step: :func:`harness.protocol.loop.train_step` (forward + BCE + backward + Adam step, the step
+   ``train_epoch`` takes) on one fixed batch gathered once, already on the device, ``--steps`` times;
 2. end to end: :func:`harness.protocol.loop.train_epoch` over ``--steps x --batch`` train items
    (a random subset, drawn anew each repeat), crops gathered on the device by
    :class:`harness.protocol.crops.CropGatherer` -- shuffling, crop starts, gathering, the step and
@@ -61,7 +61,6 @@ Usage: ``python benchmarks/train_speed.py [--device auto|cpu|cuda] [--scale S] [
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import math
 import os
@@ -74,13 +73,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from harness.results.benchmark_table import Row, git_commit, report
 from harness.protocol.crops import CropGatherer
-from harness.protocol.loop import predict, train_epoch
+from harness.protocol.loop import predict, train_epoch, train_step
 from harness.protocol.runner import selection_value
 from harness.submissions import load_submission, make_optimizer
 
@@ -129,12 +127,6 @@ def _minutes(seconds: float) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[object]:
-    if precision == "bf16":
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -205,22 +197,12 @@ class NpyCrops(Dataset):
 # ------------------------------------------------------------------------------------------- timing
 
 
-def train_step(model, optimizer, x: torch.Tensor, y: torch.Tensor, device: torch.device, precision: str) -> torch.Tensor:
-    with autocast(device, precision):
-        logits = model(x)
-    loss = F.binary_cross_entropy_with_logits(logits.float(), y)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss.detach()
-
-
 def time_pure(model, optimizer, x, y, steps: int, device: torch.device, precision: str) -> float:
     model.train()
     sync(device)
     start = time.perf_counter()
     for _ in range(steps):
-        train_step(model, optimizer, x, y, device, precision)
+        train_step(model, optimizer, x, y, precision)
     sync(device)
     return time.perf_counter() - start
 
@@ -256,7 +238,7 @@ def time_per_file(model, optimizer, paths, file_frames, labels_np, args, device,
     def step() -> None:
         x, y = next(batches)
         x = x.to(device, non_blocking=True).unsqueeze(1).contiguous(memory_format=torch.channels_last)
-        train_step(model, optimizer, x, y.to(device, non_blocking=True), device, precision)
+        train_step(model, optimizer, x, y.to(device, non_blocking=True), precision)
 
     for _ in range(args.warmup):
         step()
@@ -437,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         # warm-up (cuDNN autotuning, allocator, first calls) outside every timing
         t0 = time.perf_counter()
         for _ in range(args.warmup):
-            train_step(model, optimizer, x_fixed, y_fixed, device, precision)
+            train_step(model, optimizer, x_fixed, y_fixed, precision)
         remainder = n_train % args.batch if args.full_epochs else 0
         warm_rows = args.warmup * args.batch + (remainder if remainder >= 2 else 0)
         if warm_rows:

@@ -19,6 +19,19 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return contextlib.nullcontext()
 
 
+def train_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, precision: str
+) -> torch.Tensor:
+    """One optimiser step on batch ``x`` with float targets ``y`` (BCE on logits); the loss, detached, on the device."""
+    with autocast(y.device, precision):
+        logits = model(x)
+    loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 def train_epoch(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -58,13 +71,7 @@ def train_epoch(
     total = torch.zeros((), device=device)
     seen = 0
     for span, x in zip(spans, gatherer.stream([(rows_t[span], starts_t[span]) for span in spans])):
-        with autocast(device, precision):
-            logits = model(x)
-        loss = F.binary_cross_entropy_with_logits(logits.float(), labels[label_rows[span]])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.detach() * x.shape[0]
+        total += train_step(model, optimizer, x, labels[label_rows[span]], precision) * x.shape[0]
         seen += x.shape[0]
         if on_batch is not None:
             on_batch(x.shape[0] * dist.world)
