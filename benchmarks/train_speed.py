@@ -39,7 +39,8 @@ the fastest of each kept):
    ``--eval-batch``: 256 on CUDA, 16 on the CPU, as the runner uses) each epoch, projected from the
    measured rates: train items / end-to-end samples/s + validation crops / validation crops/s +
    per-epoch bookkeeping (the runner's ``selection_value``: the official keys of the validation
-   predictions, selecting on PR-AUC-macro; and two checkpoint saves, timed here), times the epochs, plus one ``eval_crops_test`` (20) crop
+   predictions, selecting on PR-AUC-macro; two checkpoint saves and the log line, through the run
+   directory's own ``save_checkpoint`` and ``append_log``, timed here), times the epochs, plus one ``eval_crops_test`` (20) crop
    prediction of the test split (``round(4231 x scale)`` items) at the validation rate. Validation
    crops/s are measured on ``--val-items`` items (0: the whole validation split; 2 on the CPU).
    With ``--full-epochs N``, N full epochs (train_epoch over every train item + predict over every
@@ -80,6 +81,7 @@ from harness.results.benchmark_table import Row, git_commit, report
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch, train_step
 from harness.protocol.runner import selection_value
+from harness.results.rundir import RunDirectory
 from harness.submissions import load_submission, make_optimizer
 
 HERE = Path(__file__).resolve().parent
@@ -264,20 +266,21 @@ def time_predict(model, gatherer, data: Data, rows: np.ndarray, args, precision:
 
 
 def time_bookkeeping(model, optimizer, n_val: int, directory: Path, repeats: int, seed: int) -> float:
-    """Median seconds of one epoch's bookkeeping: PR-AUC-macro on validation + two checkpoint saves."""
+    """Median seconds of one epoch's bookkeeping: PR-AUC-macro on validation, two checkpoint saves and the log line."""
     rng = np.random.default_rng(seed)
     n_val = max(n_val, 2)
     labels = rng.random((n_val, N_TAGS)) < POSITIVE_RATE
     labels[0], labels[1] = True, False  # every tag has a positive and a negative
     scores = rng.random((n_val, N_TAGS)).astype(np.float32)
+    rundir = RunDirectory(directory / "run")
     times = []
-    for _ in range(repeats):
+    for epoch in range(repeats):
         start = time.perf_counter()
-        selection_value(labels, scores, "PR-AUC-macro")  # what the runner computes each epoch
+        metric = selection_value(labels, scores, "PR-AUC-macro")  # what the runner does each epoch
         checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_validation": scores}
         for name in ("best", "last"):
-            torch.save(checkpoint, directory / f"{name}.pt.tmp")
-            os.replace(directory / f"{name}.pt.tmp", directory / f"{name}.pt")
+            rundir.save_checkpoint(name, checkpoint)
+        rundir.append_log({"epoch": epoch + 1, "validation_PR-AUC-macro": metric})
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 
@@ -513,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         f"wall time of {protocol}, projected from measured rates",
         f"{_minutes(total_s)} min projected ({args.epochs} x ({epoch_train_s:.2f} s train at {e2e_rate:,.1f} samples/s + "
         f"{epoch_val_s:.2f} s validation at {val_rate:,.1f} crops/s measured by predict on {val_what}, {best} + "
-        f"{bookkeeping_s:.3f} s validation scores and two checkpoint saves) + {test_s:.1f} s test)",
+        f"{bookkeeping_s:.3f} s validation scores, two checkpoint saves and the log line) + {test_s:.1f} s test)",
         goal,
     )
     if full:
