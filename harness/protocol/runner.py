@@ -26,11 +26,9 @@ its scores would not compare with anyone's.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +52,7 @@ from harness.protocol.loop import predict, train_epoch
 from harness.protocol.provenance import environment
 from harness.protocol.request import RunObserver, RunRequest, RunResult, check_data_path
 from harness.results.predictions import save_predictions
-from harness.results.rundir import RunDirectory, find_resumable, new_run_directory
+from harness.results.rundir import RunDirectory, find_resumable, new_run_directory, reserve_timestamped
 from harness.results.store import ResultsStore, RunRecord
 from harness.scoring import scorer_for
 from harness.submissions import Submission, load_submission, make_optimizer
@@ -209,12 +207,9 @@ def summarise_folds(results: list[RunResult], runs_root: Path, root: Path | None
             **report.to_json(), "seed": seed, "submission": runs[0].submission,
             "runs": {r.fold: r.run_id for r in runs}, "config_hashes": sorted({r.config_hash for r in runs}),
         }
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         folder = Path(runs_root) / report.reports[0].split.dataset / "all-folds" / runs[0].submission
-        out = next(
-            path for n in itertools.count(1)  # a summary made within the same second as another gets -2, -3...
-            if not (path := folder / f"{stamp}{'' if n == 1 else f'-{n}'}-seed{seed}.json").exists()
-        )
+        # a summary made within the same second as another gets -2, -3...
+        out = reserve_timestamped(folder, f"-seed{seed}.json", lambda path: path.touch(exist_ok=False))
         atomic.write_json(out, doc)
         summaries.append({**doc, "path": str(out)})
     return summaries

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -110,13 +111,25 @@ def new_run_directory(parent: Path, seed: int, config_hash: str, now: datetime |
     so a run never writes into another's directory. An empty directory left by a run killed before
     it wrote its configuration is ignored by :func:`find_resumable`.
     """
+    return RunDirectory(reserve_timestamped(parent, f"-seed{seed}-{config_hash[:8]}", Path.mkdir, now))
+
+
+def reserve_timestamped(
+    parent: Path, suffix: str, create: Callable[[Path], object], now: datetime | None = None
+) -> Path:
+    """The first free ``<UTC time><suffix>``, ``<UTC time>-2<suffix>``, ``-3``... under ``parent``.
+
+    ``create`` makes the path and raises ``FileExistsError`` when it is already there (``Path.mkdir``
+    for a directory, ``lambda p: p.touch(exist_ok=False)`` for a file), so two processes never get
+    the same name.
+    """
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S")
     parent.mkdir(parents=True, exist_ok=True)
     for n in itertools.count(1):
-        path = parent / f"{stamp}{'' if n == 1 else f'-{n}'}-seed{seed}-{config_hash[:8]}"
+        path = parent / f"{stamp}{'' if n == 1 else f'-{n}'}{suffix}"
         try:
-            path.mkdir()
+            create(path)
         except FileExistsError:
             continue
-        return RunDirectory(path)
+        return path
     raise AssertionError("unreachable")  # pragma: no cover

@@ -48,3 +48,17 @@ def test_new_run_directories_within_one_second_never_share_a_name(tmp_path: Path
     assert second.run_id == "20261123T003650-2-seed0-abcdef12" and third.run_id == "20261123T003650-3-seed0-abcdef12"
     assert all(run.path.is_dir() and not any(run.path.iterdir()) for run in (first, second, third))  # reserved, empty
     assert find_resumable(tmp_path / "runs", "abcdef1234") is None  # an empty reserved directory is no run
+
+
+def test_timestamped_files_within_one_second_never_share_a_name(tmp_path: Path) -> None:
+    """The fold summaries' names: reserved by creating the file, as run directories are by mkdir."""
+    from datetime import datetime, timezone
+
+    from harness.results.rundir import reserve_timestamped
+
+    now = datetime(2026, 11, 23, 0, 36, 50, tzinfo=timezone.utc)
+    create = lambda path: path.touch(exist_ok=False)  # noqa: E731
+    first = reserve_timestamped(tmp_path / "all-folds", "-seed0.json", create, now=now)
+    second = reserve_timestamped(tmp_path / "all-folds", "-seed0.json", create, now=now)
+    assert (first.name, second.name) == ("20261123T003650-seed0.json", "20261123T003650-2-seed0.json")
+    assert first.is_file() and second.is_file()
