@@ -297,14 +297,28 @@ def _append_lines(path: Path, lines: list[str]) -> None:
         os.fsync(handle.fileno())
 
 
+def _complete_lines(path: Path) -> list[str]:
+    """The newline-terminated lines of an appended file; a torn last line is cut off the file.
+
+    A torn line may still parse (``...\t23`` cut to ``...\t2``), so it is never trusted, and it is
+    truncated away so that the next append does not join it.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
+    return data[:end].decode("utf-8").split("\n")[:-1]
+
+
 def _read_journal(tmp: Path) -> dict[str, tuple[str, int, int]]:
     """Journalled items whose chunk exists and is long enough; a torn or dangling line is dropped."""
-    path = tmp / JOURNAL_FILE
-    if not path.is_file():
-        return {}
     lengths: dict[str, int] = {}
     written: dict[str, tuple[str, int, int]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in _complete_lines(tmp / JOURNAL_FILE):
         parts = line.split("\t")
         if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
             continue
@@ -320,10 +334,8 @@ def _read_journal(tmp: Path) -> dict[str, tuple[str, int, int]]:
 
 
 def _read_skipped(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
     skipped = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in _complete_lines(path):
         item_id, _, reason = line.partition("\t")
         if reason:
             skipped[item_id] = reason

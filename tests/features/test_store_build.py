@@ -53,18 +53,25 @@ def test_an_interrupted_build_continues_from_its_journal(tmp_path: Path) -> None
 
 def test_a_torn_journal_line_and_an_orphan_chunk_are_not_trusted(tmp_path: Path) -> None:
     items = _items(4)
+    order = [i for i, _ in items]
     builder = StoreBuilder(tmp_path / "s", "mel96", {}, chunk_items=2)
     for item_id, feats in items[:2]:
-        builder.add(item_id, feats)
+        builder.add(item_id, feats)  # chunk-00000: item-0 (20 frames), then item-1 (23 frames)
     tmp = tmp_path / ".s.building"
-    with open(tmp / JOURNAL_FILE, "a") as journal:
-        journal.write("item-2\tchunk-00007.npy\t0\t2")  # torn: no newline, and its chunk was never written
+    (tmp / JOURNAL_FILE).write_text(
+        "item-0\tchunk-00000.npy\t0\t20\n"
+        "item-2\tchunk-00007.npy\t0\t26\n"  # dangling: its chunk was never written
+        "item-1\tchunk-00000.npy\t20\t2"  # torn by the crash inside "23\n": it still parses, and fits the chunk
+    )
     np.save(tmp / "chunk-00003.npy", np.zeros((5, 96), dtype=np.float16))  # orphan: never journalled
-    again = StoreBuilder(tmp_path / "s", "mel96", {})
-    assert again.pending([i for i, _ in items]) == ["item-2", "item-3"]
-    for item_id, feats in items[2:]:
-        again.add(item_id, feats)
-    _assert_store_holds(again.finish([i for i, _ in items]), items)
+    again = StoreBuilder(tmp_path / "s", "mel96", {}, chunk_items=1)
+    assert again.pending(order) == ["item-1", "item-2", "item-3"]
+    for item_id, feats in items[1:]:
+        again.add(item_id, feats)  # journalled at once: the first line appended goes where the torn one was
+    del again
+    last = StoreBuilder(tmp_path / "s", "mel96", {})
+    assert last.pending(order) == []
+    _assert_store_holds(last.finish(order), items)
 
 
 def test_a_build_of_other_parameters_is_discarded(tmp_path: Path) -> None:
