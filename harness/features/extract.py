@@ -170,15 +170,8 @@ def extract_file(
 
     A file that cannot be decoded, or is too short, raises FormatError naming it.
     """
-    check_kind(kind)
-    device = torch.device(device)
-    params = square or SquareParams()
-    wave = load_audio(Path(path), sample_rate_of(kind, params), device)
-    _check_length(wave, AudioSource(Path(path).stem, Path(path)), kind, params)
-    with torch.inference_mode():
-        if kind == "stft-square":
-            return stft_square_batch(wave[None], params)[0].cpu().numpy().astype(np.float32)
-        return Mel96(MEL96).to(device)(wave).cpu().numpy().astype(np.float32)
+    [(_, features)] = extract_many([(Path(path).stem, Path(path))], kind, device, square=square)
+    return features
 
 
 def extract_sources(
@@ -228,11 +221,15 @@ def extract_sources(
 
 
 def extract_many(
-    files: Sequence[AudioSource | tuple[str, Path]], kind: str = "mel96", device: str | torch.device = "cpu", batch_size: int = 16
+    files: Sequence[AudioSource | tuple[str, Path]],
+    kind: str = "mel96",
+    device: str | torch.device = "cpu",
+    batch_size: int = 16,
+    square: SquareParams | None = None,
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Yield (item id, float32 ``(bins, frames)``) per source; the first bad file raises FormatError."""
     sources = [f if isinstance(f, AudioSource) else AudioSource(f[0], Path(f[1])) for f in files]
-    for item in extract_sources(sources, kind, device, batch_size):
+    for item in extract_sources(sources, kind, device, batch_size, square):
         if item.features is None:
             raise FormatError(item.reason)
         yield item.item_id, item.features
