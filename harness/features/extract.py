@@ -20,9 +20,11 @@ store's manifest; the rest of the store is built.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -114,53 +116,38 @@ def _check_length(waveform: torch.Tensor, source: AudioSource, kind: str, square
 def _waveforms(
     sources: Sequence[AudioSource], kind: str, device: torch.device, square: SquareParams | None
 ) -> Iterator[tuple[AudioSource, torch.Tensor | None, str]]:
-    """(source, waveform or None, reason) in order; files are decoded ahead in threads, once per file.
+    """(source, waveform or None, reason) in order; files are decoded ahead in threads, once per file
+    (consecutive sources of one file, such as the segments of a song, share its decoding).
 
     On the CPU the threads also resample; on a GPU they only decode, and resampling runs on the GPU.
     """
     rate = sample_rate_of(kind, square)
-    resample_device = torch.device("cpu") if device.type == "cpu" else None
+    on_cpu = device.type == "cpu"
 
-    def decode(path: Path) -> tuple[torch.Tensor, int] | torch.Tensor:
-        if resample_device is not None:
-            return load_audio(path, rate, resample_device)
-        return decode_audio(path)
+    def decode(path: Path) -> tuple[torch.Tensor, int]:
+        return (load_audio(path, rate), rate) if on_cpu else decode_audio(path)
 
-    unique: list[Path] = []
-    for source in sources:
-        if not unique or unique[-1] != source.path:
-            unique.append(source.path)
+    files = [(path, list(group)) for path, group in groupby(sources, key=lambda source: source.path)]
     with ThreadPoolExecutor(DECODE_THREADS) as pool:
-        futures: dict[int, Future] = {}
-        next_submit = 0
-        payload: torch.Tensor | FormatError | None = None  # the current file's waveform, or why it has none
-        file_index = -1
-        last_path: Path | None = None
-        for source in sources:
-            if source.path != last_path:
-                file_index += 1
-                last_path = source.path
-                while next_submit < len(unique) and next_submit <= file_index + PREFETCH:
-                    futures[next_submit] = pool.submit(decode, unique[next_submit])
-                    next_submit += 1
-                try:
-                    decoded = futures.pop(file_index).result()
-                    if resample_device is None:
-                        mono, file_rate = decoded  # type: ignore[misc]
-                        decoded = resample(mono.to(device), file_rate, rate)
-                    payload = decoded
-                except FormatError as exc:
-                    payload = exc
-            if isinstance(payload, FormatError):
-                yield source, None, payload.message
-                continue
+        ahead: deque[Future[tuple[torch.Tensor, int]]] = deque()
+        to_submit = iter(path for path, _ in files)
+        for _, group in files:
+            while len(ahead) <= PREFETCH and (path := next(to_submit, None)) is not None:
+                ahead.append(pool.submit(decode, path))
             try:
-                wave = cut_segment(payload, source, rate)  # type: ignore[arg-type]
-                _check_length(wave, source, kind, square)
+                mono, file_rate = ahead.popleft().result()
             except FormatError as exc:
-                yield source, None, exc.message
+                yield from ((source, None, exc.message) for source in group)
                 continue
-            yield source, wave.to(device), ""
+            waveform = resample(mono.to(device), file_rate, rate)
+            for source in group:
+                try:
+                    wave = cut_segment(waveform, source, rate)
+                    _check_length(wave, source, kind, square)
+                except FormatError as exc:
+                    yield source, None, exc.message
+                    continue
+                yield source, wave, ""
 
 
 def extract_file(
