@@ -17,6 +17,7 @@ from harness.errors import FormatError, UnknownNameError
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 METRIC_SETS: tuple[str, ...] = ("official", "cal500")  # harness.metrics.official / harness.metrics.multilabel
+SQUARE_SIZES: tuple[int, ...] = (129, 257, 513, 1025)  # K of the stft-square K x K image (harness.features.stft)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class ProtocolDefaults:
     square_size: int = 257  # K of the stft-square K x K image (the CNN paper: 513 for CAL500, 257 for CAL500exp)
 
     def __post_init__(self) -> None:
-        if self.square_size not in (129, 257, 513, 1025):
-            raise ValueError(f"square_size must be one of 129, 257, 513, 1025, got {self.square_size}")
+        if self.square_size not in SQUARE_SIZES:
+            raise ValueError(f"square_size must be one of {', '.join(map(str, SQUARE_SIZES))}, got {self.square_size}")
         for name in ("eval_crops_validation", "eval_crops_test"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -17,9 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from harness.datasets.registry import SQUARE_SIZES
 from harness.errors import BadInputError
-
-SQUARE_SIZES: tuple[int, ...] = (129, 257, 513, 1025)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,16 @@ def test_bad_registry_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         load_spec("broken")
 
 
+def test_a_square_size_that_is_not_a_stft_square_size_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "dataset.toml").write_text(
+        'name = "odd"\nfamily = "toy"\n[tags]\nnames = ["a"]\n[folds]\nnames = ["split-0"]\n[protocol]\nsquare_size = 256\n'
+    )
+    monkeypatch.setenv("HARNESS_REGISTRY", str(tmp_path))
+    with pytest.raises(FormatError, match=r"odd/dataset.toml: square_size must be one of 129, 257, 513, 1025, got 256"):
+        load_spec("odd")
+
+
 def test_fingerprint_changes_with_any_part() -> None:
     ids, tags = ["a", "b"], ["x", "y", "z"]
     labels = np.array([[1, 0, 0], [0, 1, 1]], dtype=bool)
