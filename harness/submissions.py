@@ -64,12 +64,11 @@ import torch
 
 from harness import paths
 from harness.errors import BadInputError, FormatError, RunFailedError, UnknownNameError
-from harness.features.stft import SQUARE_SIZES
+from harness.features.extract import FEATURE_KINDS
+from harness.features.mel import MEL96
+from harness.features.stft import SQUARE_SIZES, SquareParams
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
-FEATURES: tuple[str, ...] = ("mel96", "stft-square")
-MEL_BINS = 96
-DEFAULT_SQUARE = 257
 NAME_PATTERN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 MAX_NAME_LENGTH = 64
 
@@ -94,8 +93,8 @@ class SubmissionSpec:
     model_params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.feature not in FEATURES:
-            raise ValueError(f"feature must be one of {', '.join(FEATURES)}, got {self.feature!r}")
+        if self.feature not in FEATURE_KINDS:
+            raise ValueError(f"feature must be one of {', '.join(FEATURE_KINDS)}, got {self.feature!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer.name must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         for name in ("crop_frames", "batch_size"):
@@ -122,7 +121,7 @@ class SubmissionSpec:
         """The shape of a batch of this submission's feature crops."""
         if self.feature == "stft-square":
             return (batch, 1, self.crop_frames, self.crop_frames)
-        return (batch, 1, MEL_BINS, self.crop_frames)
+        return (batch, 1, MEL96.n_mels, self.crop_frames)
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ def read_spec(path: Path) -> SubmissionSpec:
         training = _table(raw, "training")
         epochs = int(_field(training, "epochs", "training"))
         feature = str(raw.get("feature", "mel96"))
-        default_crop = DEFAULT_SQUARE if feature == "stft-square" else None
+        default_crop = SquareParams().size if feature == "stft-square" else None
         no_training = epochs == 0
         return SubmissionSpec(
             name=str(_field(raw, "name")),
