@@ -441,24 +441,18 @@ def new_submission(name: str, directory: str | Path | None = None) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent))
     try:
+        folder = staging / name  # made by mkdir, so it has the usual permissions (mkdtemp's are 0700)
+        folder.mkdir()
         for filename, template in (("submission.toml", _TOML), ("model.py", _MODEL), ("README.md", _README)):
-            (staging / filename).write_text(template.replace("@NAME@", name), encoding="utf-8")
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual permissions
-        os.rename(staging, target)
+            (folder / filename).write_text(template.replace("@NAME@", name), encoding="utf-8")
+        os.rename(folder, target)
     except FileExistsError as exc:
         raise BadInputError(f"{target}: already exists; choose another name or remove it") from exc
     except OSError as exc:
         raise BadInputError(f"{target}: could not be written ({exc.strerror or exc})") from exc
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 _TOML = '''\

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import stat
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -25,6 +27,16 @@ def test_library_scaffolds_the_three_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "model.py", "submission.toml"]
     assert [p.name for p in tmp_path.iterdir()] == ["my-cnn"]  # no staging folder left behind
     assert load_submission(folder).spec.name == "my-cnn"
+
+
+def test_folder_gets_the_usual_permissions(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        folder = new_submission("my-cnn", tmp_path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # not the 0700 of a temporary folder
+    assert stat.S_IMODE((folder / "model.py").stat().st_mode) == 0o644
 
 
 def test_cli_scaffold_passes_check_right_away(tmp_path: Path) -> None:
