@@ -121,5 +121,8 @@ def test_resnet18_is_one_channel_and_downloads_nothing(monkeypatch: pytest.Monke
 
 
 def test_check_passes_on_a_square_input() -> None:
-    # The check builds its dummy batch from the feature: (2, 1, 257, 257) for stft-square.
-    assert check_submission("cnn-spectrogram-simple")["output"] == [2, 8]
+    # The check builds its dummy batch from the feature: (2, 1, 257, 257) for stft-square. The model
+    # pools adaptively, so it would also pass on a (2, 1, 96, 257) mel batch: the input is asserted.
+    report = check_submission("cnn-spectrogram-simple")
+    assert report["input"] == [2, 1, 257, 257]
+    assert report["output"] == [2, 8]
