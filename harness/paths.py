@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from harness import atomic
+from harness.errors import BadInputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,6 +50,25 @@ def runs_dir() -> Path:
 
 def store_path() -> Path:
     return Path(os.environ.get("HARNESS_STORE") or runs_dir() / "results.sqlite")
+
+
+def ensure_writable_dir(directory: str | os.PathLike[str], what: str) -> Path:
+    """Create ``directory`` if needed and prove a file can be written in it; else one clear BadInputError.
+
+    ``what`` names the option or variable the folder came from (``--runs-dir``, ``$HARNESS_SITE``...),
+    so the message says what to change. Called before work starts, so nothing is done in vain. A real
+    write is tried (``os.access`` says yes to root on a read-only mount).
+    """
+    path = Path(directory).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".harness-write-check-"):
+            pass
+    except OSError as exc:
+        raise BadInputError(
+            f"{path}: cannot write here ({exc.strerror or exc}); {what} must name a folder you can write to"
+        ) from exc
+    return path
 
 
 def _roots_file() -> Path:

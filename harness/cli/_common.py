@@ -1,8 +1,18 @@
-"""What every command shares: consoles, the error boundary, progress bars, common options."""
+"""What every command shares: consoles, the error boundary, progress bars, common options.
+
+User text (names of teams, runs, submissions, tags, items; paths; anything read from a file) is
+printed through :func:`safe`: rich markup in it is escaped and control characters (ANSI escapes,
+bells, carriage returns) are shown as ``\\xNN``, so a name prints as the text it is, never styles,
+moves or clears the terminal, and never makes rich raise. When stdout is not a terminal (a pipe, a
+file), tables are printed as tab-separated text with every value whole, the title as a leading
+``# `` line.
+"""
 
 from __future__ import annotations
 
+import errno
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -10,11 +20,60 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from harness.errors import HarnessError
 
-console = Console(highlight=False)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab, newline), DEL and C1
+
+
+def plain(text: object) -> str:
+    """``text`` with control characters shown as ``\\xNN`` (tab and newline kept)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def safe(text: object) -> str:
+    """User text ready for a rich markup string: control characters shown, markup escaped."""
+    return escape(plain(text))
+
+
+class _Console(Console):
+    """A rich console that prints tables as TSV when its output is not a terminal."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if not self.is_terminal and any(isinstance(o, Table) for o in objects):
+            for o in objects:
+                if isinstance(o, Table):
+                    self.file.write(table_as_tsv(o))
+                else:
+                    super().print(o, **kwargs)
+            self.file.flush()
+            return
+        super().print(*objects, **kwargs)
+
+
+def _cell_text(cell: Any) -> str:
+    text = cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain
+    return " ".join(text.replace("\t", " ").split())
+
+
+def table_as_tsv(table: Table) -> str:
+    """A rich table as tab-separated lines: ``# title``, the header, then one line per row; whole values."""
+    lines = []
+    if table.title:
+        lines.append(f"# {_cell_text(table.title)}")
+    columns = table.columns
+    if table.show_header:
+        lines.append("\t".join(_cell_text(c.header) for c in columns))
+    cells = [list(c.cells) for c in columns]
+    for row in range(table.row_count):
+        lines.append("\t".join(_cell_text(column[row]) if row < len(column) else "" for column in cells))
+    return "\n".join(lines) + "\n"
+
+
+console = _Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,8 +89,21 @@ StoreOption = Annotated[
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """Print ``error: MESSAGE`` as one line on stderr (newlines in it become spaces); the exit to raise."""
+    line = " ".join(plain(message).split("\n"))
+    err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     return typer.Exit(code)
+
+
+# OS errors about a path the user named are bad input (exit 2); the others (a full disk) a failed run.
+_BAD_PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR,
+                              errno.ENAMETOOLONG, errno.EEXIST})
+
+
+def _os_error_line(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{what}"
 
 
 def handle_errors(fn: F) -> F:
@@ -43,6 +115,8 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except HarnessError as exc:
             raise fail(exc.message, exc.exit_code) from None
+        except OSError as exc:  # a last resort: a path that cannot be read or written, a full disk
+            raise fail(_os_error_line(exc), 2 if exc.errno in _BAD_PATH_ERRNOS else 1) from None
         except KeyboardInterrupt:
             raise fail("interrupted; files written so far are whole, `--resume` continues a run", 130) from None
 
