@@ -281,11 +281,13 @@ def record_report(
     run_name: str,
     external_data: bool = False,
     thresholds_source: str | None = None,
+    replace: bool = False,
 ) -> str:
     """Record a scored file in the results store (scores, per-tag scores, predictions, labels, provenance).
 
     ``thresholds_source`` overrides the report's, e.g. ``"test"`` for published decisions known to
-    have been thresholded on the test labels. Returns the run id ``TEAM/RUN@dataset/fold/split``.
+    have been thresholded on the test labels. A run id already in the store is replaced only with
+    ``replace``. Returns the run id ``TEAM/RUN@dataset/fold/split``.
     """
     from datetime import datetime, timezone
 
@@ -316,5 +318,6 @@ def record_report(
         ),
         predictions=report.predictions.scores,
         split=target,
+        replace=replace,
     )
     return run_id

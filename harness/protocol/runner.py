@@ -424,6 +424,7 @@ def _run_one(
         ),
         predictions=predictions["test"],
         split=test,
+        replace=True,  # its own run id: a run killed after recording, before `done`, records it again on resume
     )
     rundir.mark_done()
     distributed.barrier(dist)

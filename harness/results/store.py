@@ -193,9 +193,11 @@ class ResultsStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(self, record: RunRecord, predictions: Any = None, split: Any = None) -> None:
-        """Insert ``record``, replacing any run with the same ``run_id``; one transaction.
+    def record(self, record: RunRecord, predictions: Any = None, split: Any = None, replace: bool = False) -> None:
+        """Insert ``record``; one transaction.
 
+        A run with the same ``run_id`` is replaced only with ``replace`` (``harness score --record
+        --replace``); otherwise :class:`BadInputError` names it, and the store is left as it was.
         ``predictions`` (items x tags scores) and ``split`` (the ``SplitData`` scored against, whose
         fingerprint must be the record's) are kept too when given: the leaderboard's paired tests
         and precision-recall curves need them.
@@ -224,6 +226,11 @@ class ResultsStore:
                 if blobs is not None:
                     conn.execute("INSERT OR IGNORE INTO splits (fingerprint, item_ids, tags, labels) "
                                  "VALUES (?, ?, ?, ?)", blobs[1])
+                exists = conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (record.run_id,)).fetchone()
+                if exists and not replace:
+                    raise BadInputError(
+                        f"run {record.run_id!r} is already recorded in {self.path}; pass --replace to "
+                        "record it again, or `harness runs delete RUN_ID` first")
                 conn.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
                 conn.execute(
                     "INSERT INTO runs (run_id, dataset, fold, split, submission, team, run_name, "
@@ -246,6 +253,25 @@ class ResultsStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def delete(self, run_id: str) -> RunRecord:
+        """Remove one run (its scores, per-tag scores and predictions go with it); returns what it was.
+
+        An unknown id raises :class:`UnknownNameError` listing the newest ids; the store is unchanged.
+        Labels of a split stay: other runs may share the fingerprint.
+        """
+        removed = self.get(run_id)
+        with self._connect(write=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._ensure_schema(conn)
+                conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+                conn.execute("DELETE FROM paired_tests WHERE test_key LIKE ?", (f"%{json.dumps(run_id)}%",))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return removed
 
     # -- reading ---------------------------------------------------------------------------
 

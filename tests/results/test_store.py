@@ -75,12 +75,17 @@ def make_copy(record: RunRecord, **changes) -> RunRecord:
     return replace(record, **changes)
 
 
-def test_record_replaces_by_run_id(tmp_path: Path) -> None:
+def test_record_replaces_by_run_id_only_when_asked(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
-    store.record(make_record())
+    first = make_record()
+    store.record(first)
     newer = make_record(scores={"PR-AUC-macro": 0.9}, tag_scores={"x": {"PR-AUC": 0.5}},
                         team="other")
-    store.record(newer)
+    with pytest.raises(BadInputError, match="already recorded.*--replace"):
+        store.record(newer)  # a silent overwrite would lose the first run's results
+    assert store.get(first.run_id) == store.list_runs()[0]
+    assert store.get(first.run_id).team == first.team
+    store.record(newer, replace=True)
     assert store.get(newer.run_id) == newer
     assert len(store.list_runs()) == 1
     with sqlite3.connect(store.path) as conn:  # no orphan rows of the replaced run
@@ -211,3 +216,18 @@ def test_store_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         refs = conn.execute("PRAGMA foreign_key_list(tag_scores)").fetchall()
         assert refs and refs[0][2] == "runs"
+
+
+def test_delete_removes_the_run_and_its_rows(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    store.record(make_record("keep"))
+    store.record(make_record("drop", tag_scores={"x": {"PR-AUC": 0.5}}))
+    removed = store.delete("drop")
+    assert removed.run_id == "drop"
+    assert [r.run_id for r in store.list_runs()] == ["keep"]
+    with sqlite3.connect(store.path) as conn:  # no orphan rows of the deleted run
+        assert conn.execute("SELECT COUNT(*) FROM scores WHERE run_id = 'drop'").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM tag_scores WHERE run_id = 'drop'").fetchone()[0] == 0
+    with pytest.raises(UnknownNameError, match="unknown run 'drop'.*keep"):
+        store.delete("drop")
+    assert [r.run_id for r in store.list_runs()] == ["keep"]
