@@ -1,6 +1,6 @@
 """Record the 29 runs of the MediaEval 2019 Emotion and Theme task in the results store.
 
-    python leaderboards/record_mediaeval2019.py [--submissions DIR] [--root MTG_ROOT] [--store FILE]
+    python leaderboards/record_mediaeval2019.py [--submissions DIR] [--root MTG_ROOT] [--store FILE] [--replace]
     harness leaderboard build
 
 ``--submissions`` is the task's ``submissions/`` folder (team folders holding
@@ -36,16 +36,34 @@ def find_runs(submissions: Path) -> list[tuple[str, str, Path, Path | None]]:
     return runs
 
 
-def record_all(submissions: Path, root: Path, store: Path) -> list[str]:
+def record_all(submissions: Path, root: Path, store: Path, replace: bool = False) -> list[str]:
+    """Score every run, then record them all; runs already in the store need ``replace``.
+
+    Every run is scored before anything is recorded, and ids already in the store are refused
+    before the first write, so a refused call leaves the store as it was.
+    """
+    from harness.errors import BadInputError
+    from harness.results.store import ResultsStore
     from harness.scoring import record_report, score_file
 
     external = json.loads((submissions / "externaldata.json").read_text()) if (submissions / "externaldata.json").is_file() else {}
-    run_ids = []
+    scored = []
     for team, run, predictions, decisions in find_runs(submissions):
         report = score_file(predictions, "mtg-jamendo-moodtheme", "split-0", "test", root, decisions=decisions)
-        source = "test" if decisions is not None else None
-        run_ids.append(record_report(report, store, team, run, external_data=team in external, thresholds_source=source))
-    return run_ids
+        scored.append((team, run, report, "test" if decisions is not None else None))
+    if not replace:
+        recorded = {r.run_id for r in ResultsStore(store).list_runs("mtg-jamendo-moodtheme", "split-0", "test")}
+        again = [f"{team}/{run}" for team, run, report, _ in scored
+                 if f"{team}/{run}@{report.split.dataset}/{report.split.fold}/{report.split.split}" in recorded]
+        if again:
+            raise BadInputError(
+                f"{len(again)} of the {len(scored)} runs are already recorded in {store} (e.g. {again[0]}); "
+                "pass --replace to record them again"
+            )
+    return [
+        record_report(report, store, team, run, external_data=team in external, thresholds_source=source, replace=replace)
+        for team, run, report, source in scored
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=Path, default=REFERENCE / "mediaeval2019" / "submissions")
     parser.add_argument("--root", type=Path, default=REFERENCE / "mtg-jamendo")
     parser.add_argument("--store", type=Path, default=None, help="results store (default: $HARNESS_STORE or runs/results.sqlite)")
+    parser.add_argument("--replace", action="store_true", help="record runs already in the store again")
     args = parser.parse_args(argv)
     from harness import paths
     from harness.errors import HarnessError
@@ -61,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.submissions}: no MediaEval 2019 submissions folder; pass --submissions DIR", file=sys.stderr)
         return 2
     try:
-        run_ids = record_all(args.submissions, args.root, args.store or paths.store_path())
+        run_ids = record_all(args.submissions, args.root, args.store or paths.store_path(), args.replace)
     except HarnessError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -34,9 +34,21 @@ def plain(text: object) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
+_BRACKET = re.compile(r"(\\*)\[")
+
+
 def safe(text: object) -> str:
-    """User text ready for a rich markup string: control characters shown, markup escaped."""
-    return escape(plain(text))
+    """User text ready for a rich markup string: control characters shown, every ``[`` escaped.
+
+    rich's own ``escape`` only escapes a ``[`` that starts a tag within the same string, so two
+    escaped fragments joined in one line (``TEAM[`` + ``/`` + ``]x``) could still make a tag and crash
+    ``print``; escaping every bracket (doubling the backslashes before it) cannot. A trailing
+    backslash is doubled as rich does, so it cannot escape the markup that follows it.
+    """
+    text = _BRACKET.sub(lambda m: m.group(1) * 2 + "\\[", plain(text))
+    if text.endswith("\\") and not text.endswith("\\\\"):
+        text += "\\"
+    return text
 
 
 class _Console(Console):

@@ -1,4 +1,8 @@
-"""``harness runs``: the runs in the results store."""
+"""``harness runs``: the runs in the results store: list, show, delete.
+
+Every value read from the store (run ids, team, run and submission names, provenance) is user text
+and is printed through ``safe()``: a name holding rich markup or terminal escapes prints as itself.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import StoreOption, console, handle_errors
+from harness.cli._common import StoreOption, console, handle_errors, safe
 from harness.results.store import ResultsStore
 
-app = typer.Typer(help="Recorded runs: list them, show one.", no_args_is_help=True)
+app = typer.Typer(help="Recorded runs: list them, show one, delete one.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -34,7 +38,10 @@ def list_command(
     table.add_column("ROC-AUC\nmacro", justify="right", no_wrap=True)
     for r in records:
         fmt = lambda key: f"{r.scores[key]:.4f}" if key in r.scores else "—"  # noqa: E731
-        table.add_row(r.run_id, f"{r.dataset} {r.fold} {r.split}", f"{r.submission}\n{r.team} / {r.run_name}", fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"))
+        table.add_row(
+            safe(r.run_id), safe(f"{r.dataset} {r.fold} {r.split}"), safe(f"{r.submission}\n{r.team} / {r.run_name}"),
+            fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"),
+        )
     console.print(table)
 
 
@@ -43,14 +50,26 @@ def list_command(
 def show_command(run_id: Annotated[str, typer.Argument(help="A run id from `harness runs list`.")], store: StoreOption = None) -> None:
     """Show one run: scores, provenance and configuration."""
     r = ResultsStore(store or paths.store_path()).get(run_id)
-    console.print(f"[bold]{r.run_id}[/]: {r.submission} ({r.team}/{r.run_name}) on {r.dataset} {r.fold} {r.split}")
-    console.print(f"fingerprint {r.fingerprint}; thresholds from {r.thresholds_source}; run dir {r.run_dir or '—'}")
+    console.print(f"[bold]{safe(r.run_id)}[/]: {safe(r.submission)} ({safe(r.team)}/{safe(r.run_name)}) on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)}")
+    console.print(f"fingerprint {safe(r.fingerprint)}; thresholds from {safe(r.thresholds_source)}; run dir {safe(r.run_dir or '—')}")
     table = Table("metric", "value")
     for key, value in r.scores.items():
-        table.add_row(key, f"{value:.6f}")
+        table.add_row(safe(key), f"{value:.6f}")
     console.print(table)
     console.print("provenance:")
     console.print_json(json.dumps(r.provenance, default=str))
     if r.config:
         console.print("configuration:")
         console.print_json(json.dumps(r.config, default=str))
+
+
+@app.command("delete")
+@handle_errors
+def delete_command(
+    run_id: Annotated[str, typer.Argument(help="A run id from `harness runs list`.")], store: StoreOption = None
+) -> None:
+    """Remove one run from the results store (its scores and predictions); its run folder, if any, stays on disk."""
+    r = ResultsStore(store or paths.store_path()).delete(run_id)
+    console.print(f"deleted {safe(r.run_id)} ({safe(r.team)}/{safe(r.run_name)} on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)})")
+    if r.run_dir:
+        console.print(f"its files are still in {safe(r.run_dir)}")
