@@ -123,3 +123,29 @@ def test_runs_list_in_a_pipe_keeps_long_run_ids(tmp_path: Path) -> None:
     out = cli_process("runs", "list", "--store", store)
     assert out.code == 0, out
     assert long_id in out.stdout.split("\n")[2].split("\t")  # header, then the row: the id as one field
+
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+
+
+@pytest.mark.reference
+@pytest.mark.skipif(not (REFERENCE / "mediaeval2019" / "submissions").is_dir(),
+                    reason=f"licensed MediaEval 2019 submissions not found under {REFERENCE}")
+def test_recording_mediaeval2019_twice_needs_replace(tmp_path: Path) -> None:
+    """A second `record_mediaeval2019.py` was a silent overwrite of all 29 runs; now it is refused before
+    any write, and `--replace` records them again."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "leaderboards" / "record_mediaeval2019.py"
+    spec = importlib.util.spec_from_file_location("record_mediaeval2019", script)
+    recorder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recorder)
+    store = tmp_path / "results.sqlite"
+    assert recorder.main(["--store", str(store)]) == 0
+    before = store_rows(store)
+    assert len({row[0] for row in before}) == 29
+    assert recorder.main(["--store", str(store)]) == 2
+    assert store_rows(store) == before
+    assert recorder.main(["--store", str(store), "--replace"]) == 0
+    after = store_rows(store)
+    assert [row[:4] for row in after if len(row) == 5] == [row[:4] for row in before if len(row) == 5]
