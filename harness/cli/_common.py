@@ -19,7 +19,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -102,8 +101,8 @@ StoreOption = Annotated[
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: MESSAGE`` as one line on stderr (newlines in it become spaces); the exit to raise."""
-    line = " ".join(plain(message).split("\n"))
-    err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+    line = " ".join(str(message).split("\n"))
+    err_console.print(f"[bold red]error:[/] {safe(line)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -185,7 +184,7 @@ def print_build_summary(name: str, store: Any) -> None:
     """What ``prepare`` did: items stored, audio covered, this build's rate, and every skipped file."""
     manifest = store.manifest
     params = manifest["params"]
-    line = f"{name}: {manifest['n_items']} items, {store.kind} features in {store.directory}"
+    line = f"{safe(name)}: {manifest['n_items']} items, {safe(store.kind)} features in {safe(store.directory)}"
     if "hop_length" in params:  # frame-based kinds: frames x hop / rate is the audio covered
         line += f"; {manifest['total_frames'] * params['hop_length'] / params['sample_rate'] / 3600:.2f} h of audio"
     console.print(line)
@@ -202,6 +201,6 @@ def print_build_summary(name: str, store: Any) -> None:
         console.print("the store was current; nothing extracted (`--rebuild` forces it)")
     skipped = store.skipped
     if skipped:
-        err_console.print(f"[bold yellow]{len(skipped)} items skipped[/] (recorded in {store.directory / 'manifest.json'}):")
+        err_console.print(f"[bold yellow]{len(skipped)} items skipped[/] (recorded in {safe(store.directory / 'manifest.json')}):")
         for entry in skipped:
-            err_console.print(f"  {escape(entry['item_id'])}: {escape(entry['reason'])}", soft_wrap=True)
+            err_console.print(f"  {safe(entry['item_id'])}: {safe(entry['reason'])}", soft_wrap=True)
