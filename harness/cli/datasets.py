@@ -10,10 +10,20 @@ import typer
 from rich.table import Table
 
 from harness import atomic, paths
-from harness.cli._common import RootOption, console, counter_callback, extraction_callback, handle_errors, print_build_summary, progress_bar
+from harness.cli._common import (
+    RootOption,
+    console,
+    counter_callback,
+    err_console,
+    extraction_callback,
+    handle_errors,
+    print_build_summary,
+    progress_bar,
+    safe,
+)
 from harness.datasets import list_datasets, load_spec, open_dataset
 from harness.datasets.registry import SPLITS
-from harness.errors import RunFailedError
+from harness.errors import HarnessError, RunFailedError
 
 app = typer.Typer(help="Dataset registries: list, inspect, prepare and audit them.", no_args_is_help=True)
 
@@ -21,18 +31,31 @@ app = typer.Typer(help="Dataset registries: list, inspect, prepare and audit the
 @app.command("list")
 @handle_errors
 def list_command() -> None:
-    """List the registered datasets."""
+    """List the registered datasets; a registry that cannot be read shows as broken, with its reason."""
     table = Table(title="datasets (licences and citations: `harness datasets show NAME`)")
     table.add_column("dataset", no_wrap=True, min_width=21)
     table.add_column("tags", justify="right", min_width=4)
     table.add_column("folds", no_wrap=True, min_width=14)
     table.add_column("primary metric", no_wrap=True, min_width=13)
     table.add_column("title", overflow="fold")
+    broken = 0
     for name in list_datasets():
-        spec = load_spec(name)
+        try:
+            spec = load_spec(name)
+        except HarnessError as exc:  # one bad folder must not hide the others
+            broken += 1
+            table.add_row(safe(name), "", "", "", f"[red]broken:[/] {safe(_one_line(exc.message))}")
+            continue
         folds = spec.folds[0] if len(spec.folds) == 1 else f"{len(spec.folds)}: {spec.folds[0]} .."
-        table.add_row(name, str(len(spec.tags)), folds, spec.primary_metric, spec.title)
+        table.add_row(safe(name), str(len(spec.tags)), safe(folds), safe(spec.primary_metric), safe(spec.title))
     console.print(table)
+    if broken:
+        what = "registry is" if broken == 1 else "registries are"
+        err_console.print(f"[yellow]{broken} {what} broken; `harness datasets show NAME` gives the whole reason[/]")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 @app.command("show")
@@ -47,10 +70,10 @@ def show_command(
     spec = dataset.spec
     fold_name = spec.resolve_fold(fold)
     parts = {split: dataset.split(fold_name, split) for split in SPLITS}
-    console.print(f"[bold]{spec.title}[/] ({spec.name}, {fold_name}); licence: {spec.licence}")
-    console.print(f"citation: {spec.citation}")
+    console.print(f"[bold]{safe(spec.title)}[/] ({safe(spec.name)}, {safe(fold_name)}); licence: {safe(spec.licence)}")
+    console.print(f"citation: {safe(spec.citation)}")
     for flag in dataset.fold_flags(fold_name):
-        console.print(f"[bold yellow]{flag}[/]")
+        console.print(f"[bold yellow]{safe(flag)}[/]")
     counts = Table("split", "items", title="parts")
     counts.add_column("fingerprint (SHA-256)", overflow="fold")
     for split, part in parts.items():
@@ -60,10 +83,10 @@ def show_command(
     positives = {split: part.positives_per_tag() for split, part in parts.items()}
     for i, tag in enumerate(spec.tags):
         cells = [str(int(positives[split][i])) if positives[split][i] else "[red]0[/]" for split in SPLITS]
-        table.add_row(spec.short_tag(tag), *cells)
+        table.add_row(safe(spec.short_tag(tag)), *cells)
     console.print(table)
     for split in SPLITS:
-        degenerate = [spec.short_tag(t) for t, n in zip(spec.tags, positives[split]) if n == 0]
+        degenerate = [safe(spec.short_tag(t)) for t, n in zip(spec.tags, positives[split]) if n == 0]
         if degenerate:
             console.print(f"[yellow]no positives in {split}:[/] {', '.join(degenerate)}")
 
@@ -93,13 +116,26 @@ def prepare_command(
             dataset,
             feature,
             pick_device(device),
-            on_source=counter_callback(progress, f"generating {name}", "items"),
-            on_item=extraction_callback(progress, f"{feature} features"),
+            on_source=counter_callback(progress, f"generating {safe(name)}", "items"),
+            on_item=extraction_callback(progress, f"{safe(feature)} features"),
             rebuild=rebuild,
             square=square_params_for(dataset.spec, feature, size),
+            on_wait=lambda message: progress.console.print(safe(message), soft_wrap=True),
         )
-    paths.remember_root(name, dataset.root)
+    _remember_root(name, dataset.root)
     print_build_summary(name, store)
+
+
+def _remember_root(name: str, root: Path) -> None:
+    """Record the root for later commands; best effort: the work is done, an unwritable $HARNESS_DATA only warns."""
+    try:
+        paths.remember_root(name, root)
+    except OSError as exc:
+        err_console.print(
+            f"[yellow]warning:[/] could not record {safe(root)} as the root of {safe(name)} in "
+            f"{safe(paths.data_home() / 'roots.json')} ({safe(exc.strerror or exc)}); pass --root {safe(root)} to later commands",
+            soft_wrap=True,
+        )
 
 
 @app.command("fetch")
@@ -113,9 +149,9 @@ def fetch_command(
     """Download a dataset's source files into ROOT, verifying each against its pinned SHA-256."""
     dataset = open_dataset(name, root)
     with progress_bar() as progress:
-        written = dataset.fetch(what, base_url, counter_callback(progress, f"fetching {name} {what}", "files"))
-    paths.remember_root(name, dataset.root)
-    console.print(f"{name}: {len(written)} files verified in {dataset.root}")
+        written = dataset.fetch(what, base_url, counter_callback(progress, f"fetching {safe(name)} {safe(what)}", "files"))
+    _remember_root(name, dataset.root)
+    console.print(f"{safe(name)}: {len(written)} files verified in {safe(dataset.root)}")
 
 
 @app.command("verify")
@@ -126,7 +162,7 @@ def verify_command(name: Annotated[str, typer.Argument(help="Dataset name.")], r
     failed = 0
     for finding in dataset.verify():
         mark = "[green]ok[/]" if finding.ok else "[red]FAIL[/]"
-        console.print(f"{mark} {finding.check}: {finding.detail}")
+        console.print(f"{mark} {safe(finding.check)}: {safe(finding.detail)}")
         failed += not finding.ok
     if failed:
         raise RunFailedError(f"{name}: {failed} audit checks failed")
@@ -147,4 +183,4 @@ def groundtruth_command(
     atomic.write_npy(out, part.labels.astype(bool))
     if ids_out is not None:
         atomic.write_text(ids_out, "\n".join(part.item_ids) + "\n")
-    console.print(f"{out}: {part.labels.shape[0]} items x {part.labels.shape[1]} tags ({int(np.sum(part.labels))} positives)")
+    console.print(f"{safe(out)}: {part.labels.shape[0]} items x {part.labels.shape[1]} tags ({int(np.sum(part.labels))} positives)")

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from harness import atomic
-from harness.cli._common import console, handle_errors
-from harness.errors import DataMissingError
+from harness import atomic, paths
+from harness.cli._common import console, handle_errors, safe
+from harness.errors import BadInputError, DataMissingError
 
 app = typer.Typer(help="Audio features (mel96, stft-square).", no_args_is_help=True)
 
@@ -28,6 +28,9 @@ def extract_command(
 
     if not audio.is_file():
         raise DataMissingError(f"{audio}: no such audio file")
+    if out.is_dir():
+        raise BadInputError(f"{out}: is a folder; -o must name the .npy file to write, e.g. {out / (audio.stem + '.npy')}")
+    paths.ensure_writable_dir(out.parent, "-o")  # before extracting, not after
     features = extract_file(audio, kind, square=SquareParams(size=size) if kind == "stft-square" else None)
     atomic.write_npy(out, features)
-    console.print(f"{out}: {kind} {features.shape[0]} x {features.shape[1]} float32")
+    console.print(f"{safe(out)}: {safe(kind)} {features.shape[0]} x {features.shape[1]} float32")

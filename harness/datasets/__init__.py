@@ -36,4 +36,15 @@ def _family(name: str, registry: Path) -> type[Dataset]:
 def open_dataset(name: str, root: str | Path | None = None) -> Dataset:
     """The dataset ``name`` at ``root`` (default: the recorded root, else ``$HARNESS_DATA/name``)."""
     spec = load_spec(name)
-    return _family(spec.family, spec.registry_path)(spec, paths.dataset_root(name, root))
+    dataset = _family(spec.family, spec.registry_path)(spec, paths.dataset_root(name, root))
+    dataset.root_origin = root_origin(name, root, dataset.root)
+    return dataset
+
+
+def root_origin(name: str, root: str | Path | None, resolved: Path) -> str:
+    """What chose a dataset's root, as the option or variable to change: ``--root``, the recorded root, ``$HARNESS_DATA``."""
+    if root is not None:
+        return "--root"
+    if resolved == paths.data_home() / name:
+        return "$HARNESS_DATA (or --root)"
+    return f"--root (without it, the root recorded by the last prepare of {name} is used)"

@@ -31,6 +31,9 @@ class AudioSource:
 class Dataset(ABC):
     """A registry plus a root directory on disk."""
 
+    # What chose the root, for messages that must say what to change (open_dataset sets it).
+    root_origin: str = "--root"
+
     def __init__(self, spec: DatasetSpec, root: Path) -> None:
         self.spec = spec
         self.root = Path(root)

@@ -45,9 +45,7 @@ Generators (pure functions over arrays; fixed seeds, so the same inputs give the
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +59,7 @@ from harness.datasets.base import Dataset, Progress
 from harness.datasets.fetch import sha256_file
 from harness.datasets.registry import SPLITS
 from harness.datasets.splits import SplitData
+from harness.datasets.textfile import read_utf8, tsv_rows
 from harness.errors import BadInputError, DataMissingError, FormatError, HarnessError
 
 if TYPE_CHECKING:
@@ -271,9 +270,8 @@ def read_folds_tsv(path: Path, n_parts: int, expected_columns: Sequence[str] = (
     """Read and check a ``folds.tsv``: header, one row per item, no duplicate id, parts in range."""
     if not path.is_file():
         raise DataMissingError(f"{path}: folds file not found; `python {MAKE_FOLDS_SCRIPT}` makes it")
-    text = path.read_text(encoding="utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
-    header = next(reader, None)
+    rows = tsv_rows(path, read_utf8(path, "folds file"))
+    header = next(rows, (1, None))[1]
     if not header or header[0] != "item_id" or len(header) < 2:
         raise FormatError(f"{path}:1: header must be item_id followed by part columns (tab-separated)")
     missing = [c for c in expected_columns if c not in header[1:]]
@@ -282,7 +280,7 @@ def read_folds_tsv(path: Path, n_parts: int, expected_columns: Sequence[str] = (
     ids: list[str] = []
     values: list[list[int]] = []
     seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in rows:
         if not cells:
             continue
         if len(cells) != len(header):

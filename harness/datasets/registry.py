@@ -8,21 +8,33 @@ field names the module that knows how to read that dataset's files.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from harness import paths
+from harness.datasets.textfile import read_utf8
 from harness.errors import FormatError, UnknownNameError
+from harness.features.kinds import FEATURE_KINDS
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 METRIC_SETS: tuple[str, ...] = ("official", "cal500")  # harness.metrics.official / harness.metrics.multilabel
 SQUARE_SIZES: tuple[int, ...] = (129, 257, 513, 1025)  # K of the stft-square K x K image (harness.features.stft)
 
 
+def _is_positive_int(value: object) -> bool:
+    """A TOML integer >= 1 (``true`` is an int to Python, and a float such as ``inf`` or ``10.0`` is no count)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 @dataclass(frozen=True)
 class ProtocolDefaults:
-    """The parts of the shared protocol a dataset fixes for every submission."""
+    """The parts of the shared protocol a dataset fixes for every submission.
+
+    Validated on construction: a registry is typed by hand, and a wrong value (``eval_crops_test =
+    "20"``, ``max_epochs = 0``, ``feature = "mfcc"``) must stop here with its name, not surface as a
+    crash in the middle of a run.
+    """
 
     feature: str = "mel96"
     eval_crops_validation: int = 10
@@ -33,13 +45,28 @@ class ProtocolDefaults:
     square_size: int = 257  # K of the stft-square K x K image (the CNN paper: 513 for CAL500, 257 for CAL500exp)
 
     def __post_init__(self) -> None:
-        if self.square_size not in SQUARE_SIZES:
-            raise ValueError(f"square_size must be one of {', '.join(map(str, SQUARE_SIZES))}, got {self.square_size}")
+        if not isinstance(self.feature, str) or self.feature not in FEATURE_KINDS:
+            raise ValueError(f"feature must be one of {', '.join(FEATURE_KINDS)}, got {self.feature!r}")
+        if (not _is_positive_int(self.square_size)) or self.square_size not in SQUARE_SIZES:
+            raise ValueError(f"square_size must be one of {', '.join(map(str, SQUARE_SIZES))}, got {self.square_size!r}")
         for name in ("eval_crops_validation", "eval_crops_test"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_epochs is not None and self.max_epochs < 1:
-            raise ValueError(f"max_epochs must be >= 1, got {self.max_epochs}")
+            if not _is_positive_int(getattr(self, name)):
+                raise ValueError(f"{name} must be a positive integer (>= 1), got {getattr(self, name)!r}")
+        if self.max_epochs is not None and not _is_positive_int(self.max_epochs):
+            raise ValueError(f"max_epochs must be a positive integer (>= 1), got {self.max_epochs!r}")
+        if not isinstance(self.selection_metric, str):
+            raise ValueError(f"selection_metric must be a metric name in quotes, got {self.selection_metric!r}")
+        if not isinstance(self.all_folds, bool):
+            raise ValueError(f"all_folds must be true or false, got {self.all_folds!r}")
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> ProtocolDefaults:
+        """The ``[protocol]`` table of a registry; an unknown field is named with the known ones."""
+        known = [f.name for f in fields(cls)]
+        unknown = [key for key in table if key not in known]
+        if unknown:
+            raise ValueError(f"[protocol] has no field {unknown[0]!r}; known: {', '.join(known)}")
+        return cls(**table)
 
 
 @dataclass(frozen=True)
@@ -101,15 +128,37 @@ def load_spec(name: str) -> DatasetSpec:
     return read_spec(path)
 
 
+_STRING_FIELDS: tuple[str, ...] = ("name", "family", "title", "citation", "licence", "homepage", "primary_metric", "metric_set")
+_TABLE_FIELDS: tuple[str, ...] = ("tags", "folds", "protocol", "source", "generator", "audio", "counts")
+
+
+def metric_keys(metric_set: str) -> tuple[str, ...]:
+    """The metric names of a metric set (what ``primary_metric`` and ``selection_metric`` may name).
+
+    Imported when a registry is read, not with this module: :mod:`harness.metrics.official` and
+    :mod:`~harness.metrics.multilabel` need only numpy (no scikit-learn, no torch), so reading a
+    registry keeps ``harness score`` and ``harness datasets list`` quick to start.
+    """
+    if metric_set == "cal500":
+        from harness.metrics.multilabel import MULTILABEL_KEYS
+
+        return MULTILABEL_KEYS
+    from harness.metrics.official import OFFICIAL_KEYS
+
+    return OFFICIAL_KEYS
+
+
 def read_spec(path: Path) -> DatasetSpec:
+    """A registry file, checked field by field: every mistake is one FormatError naming the file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = tomllib.loads(read_utf8(path, "registry"))
+    except tomllib.TOMLDecodeError as exc:
         raise FormatError(f"{path}: not a readable TOML registry ({exc})") from exc
     try:
-        protocol = ProtocolDefaults(**raw.get("protocol", {}))
-        tags = tuple(raw["tags"]["names"])
-        folds = tuple(raw["folds"]["names"])
+        _check_types(raw)
+        tags = _names(raw, "tags")
+        folds = _names(raw, "folds")
+        protocol = ProtocolDefaults.from_table(raw.get("protocol", {}))
         spec = DatasetSpec(
             name=raw["name"],
             family=raw["family"],
@@ -131,10 +180,42 @@ def read_spec(path: Path) -> DatasetSpec:
         raise FormatError(f"{path}: {exc}") from exc
     if spec.metric_set not in METRIC_SETS:
         raise FormatError(f"{path}: metric_set {spec.metric_set!r}, expected one of {', '.join(METRIC_SETS)}")
+    keys = metric_keys(spec.metric_set)
+    for field_name, metric in (("primary_metric", spec.primary_metric), ("[protocol] selection_metric", spec.protocol.selection_metric)):
+        if metric not in keys:
+            raise FormatError(
+                f"{path}: {field_name} {metric!r} is not a metric of the {spec.metric_set!r} set; known: {', '.join(keys)}"
+            )
     if spec.name != path.parent.name:
         raise FormatError(f"{path}: name {spec.name!r} differs from its folder {path.parent.name!r}")
-    if not tags or len(set(tags)) != len(tags):
-        raise FormatError(f"{path}: tags.names must be a non-empty list without duplicates")
-    if not folds:
-        raise FormatError(f"{path}: folds.names must list at least one fold")
     return spec
+
+
+def _check_types(raw: dict[str, Any]) -> None:
+    """Text fields must be strings and tables tables (``name = 5`` or ``tags = "sad"`` is a mistake)."""
+    for key in _STRING_FIELDS:
+        if key in raw and not isinstance(raw[key], str):
+            raise ValueError(f"{key} = {raw[key]!r}; it must be text in quotes")
+    for key in _TABLE_FIELDS:
+        if key in raw and not isinstance(raw[key], dict):
+            raise ValueError(f"{key} = {raw[key]!r}; it must be a table ([{key}])")
+
+
+def _names(raw: dict[str, Any], table: str) -> tuple[str, ...]:
+    """``[TABLE] names``: a non-empty list of distinct, non-empty strings (a bare string is not a list of letters)."""
+    if "names" not in raw[table]:
+        raise KeyError(f"{table}.names")
+    names = raw[table]["names"]
+    example = f'[{table}] names = ["a", "b"]'
+    if not isinstance(names, list) or not names:
+        raise ValueError(f"{table}.names = {names!r}; it must be a non-empty list of names in quotes, e.g. {example}")
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or name != name.strip() or any(c in name for c in "\t\n\r,"):
+            raise ValueError(
+                f"{table}.names holds {name!r}; every entry must be a non-empty name in quotes, "
+                f"without surrounding spaces, tabs, line breaks or commas"
+            )
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"{table}.names lists {duplicates[0]!r} more than once; names must be distinct")
+    return tuple(names)

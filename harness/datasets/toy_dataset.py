@@ -9,7 +9,9 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from harness import paths
 from harness.datasets.base import Progress
+from harness.datasets.lock import prepare_lock
 from harness.datasets.fetch import sha256_file
 from harness.datasets.toy import ToyConfig, generate_toy, toy_is_complete
 from harness.datasets.tsv import ItemRow, TsvDataset
@@ -41,8 +43,14 @@ class ToyDataset(TsvDataset):
 
     @cached_property
     def rows(self) -> list[ItemRow]:
-        self.ensure_source()  # a complete generation's metadata.tsv matches the manifest's SHA-256
-        return super().rows
+        # Generated on first use (`datasets show toy` on an empty data folder), under the same lock
+        # as `prepare`, so two commands never generate into one root at once. Inside a prepare the
+        # sources are complete by now, so the lock is not taken a second time.
+        if not toy_is_complete(self.root, self.config):
+            paths.ensure_writable_dir(self.root, self.root_origin)
+            with prepare_lock(self.root):
+                self.ensure_source()
+        return super().rows  # a complete generation's metadata.tsv matches the manifest's SHA-256
 
     def source_checksum(self) -> str:
         return sha256_file(self.root / "manifest.json")

@@ -30,15 +30,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from harness import paths
 from harness.datasets.base import AudioSource, Dataset
+from harness.datasets.lock import prepare_lock
 from harness.datasets.registry import DatasetSpec
-from harness.errors import FormatError, UnknownNameError
+from harness.errors import BadInputError, FormatError, HarnessError, UnknownNameError
 from harness.features.audio import decode_audio, load_audio, resample
+from harness.features.kinds import FEATURE_KINDS
 from harness.features.mel import MEL96, Mel96, n_frames
 from harness.features.stft import SquareParams, stft_square_batch
-from harness.features.store import FeatureStore, StoreBuilder, store_is_current
+from harness.features.store import FeatureStore, StoreBuilder, recover_interrupted_swap, store_is_current
 
-FEATURE_KINDS: tuple[str, ...] = ("mel96", "stft-square")
 DECODE_THREADS = 2  # soundfile and the resampler release the GIL; more threads than cores buy nothing
 PREFETCH = 8  # files decoded ahead of the transform
 
@@ -260,20 +262,68 @@ def prepare_features(
     on_item: Callable[[BuildProgress], None] | None = None,
     rebuild: bool = False,
     square: SquareParams | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> FeatureStore:
     """Make the dataset's sources present, then build its feature store unless it is current.
 
     The build is resumable: an interrupted one continues from its journal. ``rebuild`` discards a
     current store (and any interrupted build) and extracts everything again.
+
+    The root must be writable, checked before any work (one error naming ``--root`` or
+    ``$HARNESS_DATA``), except that a current store under a read-only root is used as it is. Source
+    generation and the build hold the root's prepare lock (:mod:`harness.datasets.lock`): a
+    second ``prepare`` or ``run`` of the same root waits (``on_wait`` says so), then finds the store
+    current and reuses it.
     """
     check_kind(kind)
-    dataset.ensure_source(on_source)
-    directory = dataset.features_dir(kind)
+    try:
+        paths.ensure_writable_dir(dataset.root, dataset.root_origin)
+    except BadInputError:
+        current = None if rebuild else _current_store_read_only(dataset, kind, square)
+        if current is None:
+            raise
+        return current
+    with prepare_lock(dataset.root, on_wait):
+        return _prepare_locked(dataset, kind, device, on_source, on_item, rebuild, square)
+
+
+def _current_store_read_only(dataset: Dataset, kind: str, square: SquareParams | None) -> FeatureStore | None:
+    """The store, when the sources are complete and the store current without writing anything; else None."""
+    try:
+        dataset.ensure_source()
+        directory = dataset.features_dir(kind)
+        params = _store_params(kind, square, dataset.precomputed_features(kind))
+        if store_is_current(directory, kind, params, dataset.source_checksum()):
+            return FeatureStore(directory)
+    except (HarnessError, OSError):
+        return None
+    return None
+
+
+def _store_params(kind: str, square: SquareParams | None, precomputed: object | None) -> dict[str, object]:
+    """What the store's manifest records as its parameters (imported features say so)."""
     params = feature_params(kind, square)
-    checksum = dataset.source_checksum()
-    precomputed = dataset.precomputed_features(kind)
     if precomputed is not None:
         params["source"] = "precomputed by the publisher"
+    return params
+
+
+def _prepare_locked(
+    dataset: Dataset,
+    kind: str,
+    device: str | torch.device,
+    on_source: Callable[[int, int], None] | None,
+    on_item: Callable[[BuildProgress], None] | None,
+    rebuild: bool,
+    square: SquareParams | None,
+) -> FeatureStore:
+    """:func:`prepare_features` once the root's lock is held."""
+    dataset.ensure_source(on_source)
+    directory = dataset.features_dir(kind)
+    recover_interrupted_swap(directory)
+    checksum = dataset.source_checksum()
+    precomputed = dataset.precomputed_features(kind)
+    params = _store_params(kind, square, precomputed)
     if not rebuild and store_is_current(directory, kind, params, checksum):
         return FeatureStore(directory)
     builder = StoreBuilder(directory, kind, params, checksum, fresh=rebuild)

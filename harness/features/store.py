@@ -146,6 +146,7 @@ class StoreBuilder:
         self.chunk_bytes = chunk_bytes or CHUNK_BYTES
         self.chunk_items = chunk_items or CHUNK_ITEMS
         self.tmp = self.directory.with_name(f".{self.directory.name}.building")
+        recover_interrupted_swap(self.directory)
         identity = {"kind": kind, "params": params, "source_checksum": source_checksum}
         if self.tmp.exists() and (fresh or _read_json(self.tmp / BUILD_FILE) != identity):
             shutil.rmtree(self.tmp)
@@ -239,7 +240,7 @@ class StoreBuilder:
                 "harness_version": harness.__version__,
             },
         )
-        old = self.directory.with_name(f".{self.directory.name}.old")
+        old = _old_path(self.directory)
         if self.directory.exists():
             if old.exists():
                 shutil.rmtree(old)
@@ -249,6 +250,29 @@ class StoreBuilder:
         if old.exists():
             shutil.rmtree(old)
         return FeatureStore(self.directory)
+
+
+def _old_path(directory: Path) -> Path:
+    """Where :meth:`StoreBuilder.finish` moves the previous store while it puts the new one in place."""
+    return directory.with_name(f".{directory.name}.old")
+
+
+def recover_interrupted_swap(directory: Path) -> None:
+    """Clean up after a build that died while publishing: restore or discard ``.<kind>.old``.
+
+    ``finish`` renames the store to ``.<kind>.old``, the new one into place, then deletes the old.
+    A crash between the two renames leaves no store but a whole previous one in ``.old``: it is
+    put back (the next build then decides whether it is current). A crash after them leaves both:
+    the ``.old`` is deleted.
+    """
+    directory = Path(directory)
+    old = _old_path(directory)
+    if not old.exists():
+        return
+    if not directory.exists() and (old / MANIFEST_FILE).is_file():
+        old.rename(directory)
+    else:
+        shutil.rmtree(old)
 
 
 def build_store(

@@ -113,3 +113,74 @@ def test_toy_reads_through_the_tsv_family(tiny_toy: Path) -> None:
     assert isinstance(dataset, TsvDataset)
     train = dataset.split(0, "train")
     assert len(train) == 6 and train.labels.dtype == np.bool_
+
+
+# -- what the feature store's "current" check sees (issue 13) ----------------------------------------
+
+
+def _with_audio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folds: str | None = None) -> tuple[Path, Path]:
+    items = ITEMS if folds is None else "id\tpath\ttags\n" + "".join(f"s{i}\taudio/s{i}.wav\thappy\n" for i in range(3))
+    registry = _register(tmp_path, monkeypatch, items, folds)
+    root = tmp_path / "root"
+    (root / "audio").mkdir(parents=True)
+    for i in range(5):
+        (root / "audio" / f"s{i}.wav").write_bytes(b"RIFF" + bytes([i]) * 100)
+    return registry, root
+
+
+def test_source_checksum_follows_items_paths_and_audio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    registry, root = _with_audio(tmp_path, monkeypatch)
+    first = open_dataset("moods", root).source_checksum()
+    assert len(first) == 64 and first == open_dataset("moods", root).source_checksum()  # stable when nothing changed
+
+    (registry / "items.tsv").write_text(ITEMS.replace("audio/s1.wav", "audio/s2.wav"))
+    moved = open_dataset("moods", root).source_checksum()
+    assert moved != first
+    (registry / "items.tsv").write_text(ITEMS)
+    assert open_dataset("moods", root).source_checksum() == first
+
+    audio = root / "audio" / "s3.wav"
+    stat = audio.stat()
+    audio.write_bytes(b"RIFF" + b"\x09" * 100)  # same size, new content
+    os.utime(audio, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert open_dataset("moods", root).source_checksum() not in (first, moved)
+
+
+def test_source_checksum_follows_the_folds_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folds = "id\tfold\tsplit\n" + "".join(f"s{i}\ta\t{split}\n" for i, split in enumerate(("train", "validation", "test")))
+    registry, root = _with_audio(tmp_path, monkeypatch, folds + "".join(f"s{i}\tb\ttrain\n" for i in range(3)))
+    first = open_dataset("moods", root).source_checksum()
+    (registry / "folds.tsv").write_text(folds)
+    assert open_dataset("moods", root).source_checksum() != first
+
+
+def test_a_utf8_bom_items_file_keeps_its_id_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = _register(tmp_path, monkeypatch, ITEMS)
+    (registry / "items.tsv").write_bytes(b"\xef\xbb\xbf" + ITEMS.encode())
+    assert open_dataset("moods").split(0, "test").item_ids == ("s3", "s4")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (ITEMS.encode("utf-16"), "items.tsv: UTF-16 text (byte-order mark FF FE); save it as UTF-8"),
+        (ITEMS.replace("s2\t", "s\xe92\t").encode("latin-1"), "items.tsv:4: not UTF-8 text (byte 0xE9"),
+        ((ITEMS + 's9\t"unclosed\thappy\ttrain\n' + "x" * 200_000 + "\n").encode(), "items.tsv:7: field larger than field limit"),
+    ],
+)
+def test_unreadable_items_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, message: str) -> None:
+    registry = _register(tmp_path, monkeypatch, ITEMS)
+    (registry / "items.tsv").write_bytes(data)
+    with pytest.raises(FormatError) as error:
+        open_dataset("moods").split(0, "train")
+    assert message in str(error.value)
+
+
+def test_a_non_string_items_entry_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = _register(tmp_path, monkeypatch, ITEMS)
+    toml = (registry / "dataset.toml").read_text().replace('items = "items.tsv"', "items = 5")
+    (registry / "dataset.toml").write_text(toml)
+    with pytest.raises(FormatError, match=r"\[source\] items = 5; it must be a file name in quotes"):
+        open_dataset("moods").split(0, "train")

@@ -208,3 +208,41 @@ def test_features_extract_names_a_too_short_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["features", "extract", str(tmp_path / "blip.wav"), "-o", str(tmp_path / "o.npy")])
     assert result.exit_code == 2 and "too short" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o.npy").exists()
+
+
+# -- leftovers of a crash, and one prepare at a time (issue 13) ---------------------------------------
+
+
+def test_a_store_moved_aside_by_a_crash_is_put_back(tmp_path: Path) -> None:
+    from harness.features.store import recover_interrupted_swap
+
+    items = _items(2)
+    builder = StoreBuilder(tmp_path / "mel96", "mel96", {}, "sum")
+    for item_id, feats in items:
+        builder.add(item_id, feats)
+    builder.finish([i for i, _ in items])
+    (tmp_path / "mel96").rename(tmp_path / ".mel96.old")  # killed between finish's two renames
+    recover_interrupted_swap(tmp_path / "mel96")
+    _assert_store_holds(FeatureStore(tmp_path / "mel96"), items)
+    (tmp_path / ".mel96.old").mkdir()  # killed after both renames, before the old one was deleted
+    StoreBuilder(tmp_path / "mel96", "mel96", {}, "sum")  # the next build cleans it up
+    assert not (tmp_path / ".mel96.old").exists()
+
+
+def test_a_second_prepare_waits_for_the_first_and_reuses_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from harness.datasets.lock import prepare_lock
+
+    root = _bad_audio_dataset(tmp_path, monkeypatch)
+    dataset = open_dataset("moods", root)
+    waits: list[str] = []
+    with prepare_lock(root):  # another process is preparing this root
+        worker = threading.Thread(target=lambda: waits.append(prepare_features(dataset, on_wait=waits.append).kind))
+        worker.start()
+        worker.join(timeout=2)
+        assert worker.is_alive() and len(waits) == 1 and "waiting for another prepare" in waits[0]
+    worker.join(timeout=120)
+    assert waits[1:] == ["mel96"]
+    assert sorted(p.name for p in (root / "features").iterdir()) == ["mel96"]
+    assert prepare_features(dataset).last_build is None  # current: nothing extracted again
