@@ -23,7 +23,7 @@ from harness.cli._common import (
 )
 from harness.datasets import list_datasets, load_spec, open_dataset
 from harness.datasets.registry import SPLITS
-from harness.errors import HarnessError, RunFailedError
+from harness.errors import BadInputError, HarnessError, RunFailedError
 
 app = typer.Typer(help="Dataset registries: list, inspect, prepare and audit them.", no_args_is_help=True)
 
@@ -179,8 +179,18 @@ def groundtruth_command(
     root: RootOption = None,
 ) -> None:
     """Write a split's labels as a bool matrix in official row and column order."""
+    for path, option in ((out, "-o"), (ids_out, "--ids-out")):
+        if path is not None:
+            _check_output_file(path, option)
     part = open_dataset(name, root).split(fold, split)
     atomic.write_npy(out, part.labels.astype(bool))
     if ids_out is not None:
         atomic.write_text(ids_out, "\n".join(part.item_ids) + "\n")
     console.print(f"{safe(out)}: {part.labels.shape[0]} items x {part.labels.shape[1]} tags ({int(np.sum(part.labels))} positives)")
+
+
+def _check_output_file(path: Path, option: str) -> None:
+    """Refuse an output that is a folder or lies in one that cannot be written, before anything is written."""
+    if path.is_dir():
+        raise BadInputError(f"{path}: is a folder; {option} must name the file to write")
+    paths.ensure_writable_dir(path.parent, option)

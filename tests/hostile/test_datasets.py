@@ -362,3 +362,12 @@ def test_extract_prints_the_output_path_as_text(tmp_path: Path) -> None:
 def test_show_toy_on_an_unwritable_harness_data_is_one_line(tiny_toy: Path, under_a_file: Path) -> None:
     out = cli("datasets", "show", "toy", env={"HARNESS_DATA": str(under_a_file)})
     assert_clean_error(out, "$HARNESS_DATA", "cannot write here")
+
+
+@pytest.mark.parametrize("option", ["-o", "--ids-out"])
+def test_groundtruth_into_an_unwritable_folder_writes_nothing(registry: Path, tmp_path: Path, under_a_file: Path, option: str) -> None:
+    good = {"-o": tmp_path / "out" / "gt.npy", "--ids-out": tmp_path / "out" / "ids.txt"}
+    good[option] = under_a_file / "x"
+    out = cli("datasets", "groundtruth", "moods", "--fold", "0", "--split", "test", "-o", good["-o"], "--ids-out", good["--ids-out"])
+    assert_clean_error(out, str(under_a_file), f"{option} must name a folder you can write to")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
