@@ -30,8 +30,14 @@ intervals are computed on runs.
 Pages are rendered with jinja2 from ``templates/`` beside this module with autoescaping on for
 every template, so team, run, submission and tag names always show as text (in SVG too). Values
 are formatted and charts laid out here, the templates only place them. Output is deterministic
-(no build time in it): building twice from the same store gives the same bytes. Every file is
-written atomically.
+(no build time in it): building twice from the same store gives the same bytes.
+
+The site is built whole beside the output folder and swapped in when every page is written
+(:mod:`harness.leaderboard.site_folder`): a build that fails or is killed leaves the previous site
+as it was. One run never breaks a board: the store is read through
+:class:`~harness.leaderboard.checked_store.CheckedStore`, and a run that cannot be read, or whose
+predictions cannot be used, or a part of a run page that cannot be drawn, is left out with a
+warning naming the run (:attr:`SiteBuild.warnings`).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +55,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from harness import __version__, atomic
 from harness.errors import HarnessError
+from harness.leaderboard import site_folder
 from harness.leaderboard.boards import Board, Column
+from harness.leaderboard.checked_store import CheckedStore
 from harness.results.store import ResultsStore, RunRecord
 
 if TYPE_CHECKING:  # the metrics import scikit-learn; the one-fold site does not need it
@@ -74,6 +82,18 @@ NOT_CONFIGURATION = frozenset({"seed", "eval_batch_size"})
 PER_FOLD_CONFIG = frozenset({"fold", "train_fingerprint", "validation_fingerprint",
                              "test_fingerprint"})
 SEEDS_ANCHOR = "over-seeds"
+# What drawing a part of a run page from odd (but readable) recorded values may raise: the part is
+# left out with a warning, the page and the board are still built.
+_DRAWING_ERRORS = (HarnessError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    """What :func:`build_site` did: the pages written (under the folder it was given) and the
+    warnings about runs it left out in part or whole, each naming the run."""
+
+    pages: list[Path]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -360,13 +380,22 @@ def group_page_names(board: Board, groups: Iterable[SeedGroup]) -> dict[str, str
             for key, base in bases.items()}
 
 
-def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> list[Path]:
+def build_site(store: ResultsStore, boards: list[Board], out_dir: Path) -> SiteBuild:
     """Render ``index.html``, one page per board, per run shown and per k-fold configuration.
 
-    Only runs that appear on a board get a page. Files left in ``out_dir`` by earlier builds are
-    not removed. Returns the paths written.
+    Only runs that appear on a board get a page. The pages are written into a new folder beside
+    ``out_dir`` that then replaces it whole (:func:`harness.leaderboard.site_folder.building`), so
+    pages of runs no longer shown do not linger, and an interrupted build changes nothing.
+    ``out_dir`` must be new, empty or a site a build made (else :class:`BadInputError`).
     """
-    out_dir = Path(out_dir)
+    checked = CheckedStore(store)
+    with site_folder.building(out_dir) as folder:
+        written = _render_site(checked, boards, folder)
+    return SiteBuild([Path(out_dir) / path.relative_to(folder) for path in written], list(checked.warnings))
+
+
+def _render_site(store: CheckedStore, boards: list[Board], out_dir: Path) -> list[Path]:
+    """Write every page into ``out_dir``; returns the paths written."""
     env = _environment()
     site = {"version": __version__}
     written: list[Path] = []
@@ -448,15 +477,24 @@ def _environment() -> Environment:
     )
 
 
-def _rank_bands(store: ResultsStore, board: Board, runs: list[RunRecord]) -> dict[str, int]:
-    """run id -> tie band, from :mod:`harness.leaderboard.ties` when it is installed."""
+def _rank_bands(store: CheckedStore, board: Board, runs: list[RunRecord]) -> dict[str, int]:
+    """run id -> tie band, from :mod:`harness.leaderboard.ties` when it is installed.
+
+    The checked store gives the tests only usable predictions; should a test fail all the same,
+    the board is shown without bands (each run its own rank), with a warning, rather than not at all.
+    """
     if len(runs) < 2:
         return {}
     try:
         from harness.leaderboard.ties import rank_bands
     except ImportError:
         return {}
-    return dict(rank_bands(store, board, runs))
+    try:
+        return dict(rank_bands(store, board, runs))
+    except (HarnessError, ArithmeticError, ValueError) as exc:
+        message = exc.message if isinstance(exc, HarnessError) else str(exc)
+        store.warn(f"board {board.name!r} shows no tie bands: a paired test failed ({message})")
+        return {}
 
 
 def _dataset_info(name: str) -> dict[str, str] | None:
@@ -768,17 +806,33 @@ def _configuration_labels(groups: list[SeedGroup]) -> dict[str, tuple[str, str]]
 
 
 def _interval(run: RunRecord, key: str) -> dict[str, float] | None:
+    """The recorded interval of ``key``: its finite numbers (low and high at least), else None."""
     intervals = run.provenance.get("intervals")
     if not isinstance(intervals, Mapping):
         return None
     found = intervals.get(key)
     if not isinstance(found, Mapping):
         return None
-    low, high = found.get("low"), found.get("high")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-               for v in (low, high)):
+    numbers = {k: v for k, v in found.items() if _is_finite_number(v)}
+    if "low" not in numbers or "high" not in numbers:
         return None
-    return {k: v for k, v in found.items() if isinstance(v, (int, float))}
+    if not 0 < numbers.get("confidence", 0.95) < 1:  # a share, shown as a percentage
+        del numbers["confidence"]
+    return numbers
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _flags(run: RunRecord) -> list[str]:
+    """The run's fold warnings (provenance ``flags``), as a list of texts whatever was recorded."""
+    flags = run.provenance.get("flags")
+    if flags is None or isinstance(flags, bool) or (isinstance(flags, (str, list, tuple, Mapping)) and not flags):
+        return []  # none recorded: nothing, a yes/no, an empty list or text
+    if isinstance(flags, (list, tuple)):
+        return [str(flag) for flag in flags]
+    return [str(flags)]  # one flag recorded bare (a string, a number): shown as it is
 
 
 def _badges(run: RunRecord) -> list[dict[str, str]]:
@@ -791,7 +845,7 @@ def _badges(run: RunRecord) -> list[dict[str, str]]:
     if run.external_data:
         badges.append({"kind": "info", "text": BADGE_EXTERNAL_DATA,
                        "title": "Trained with data beyond this dataset's training split."})
-    for flag in run.provenance.get("flags", []) or []:  # fold warnings, e.g. a leaky fold set
+    for flag in _flags(run):  # fold warnings, e.g. a leaky fold set
         badges.append({"kind": "warn", "text": str(flag).split(":", 1)[0], "title": str(flag)})
     return badges
 
@@ -859,7 +913,7 @@ def _group_view(board: Board, group: SeedGroup, ranks: Mapping[str, int | None]
     }
 
 
-def _run_view(store: ResultsStore, run: RunRecord, boards: list[Board],
+def _run_view(store: CheckedStore, run: RunRecord, boards: list[Board],
               groups: list[dict[str, Any]], seed_groups: list[dict[str, Any]]) -> dict[str, Any]:
     identity = [
         ("Run id", run.run_id, True),
@@ -875,7 +929,7 @@ def _run_view(store: ResultsStore, run: RunRecord, boards: list[Board],
          False),
         ("External data", "yes" if run.external_data else "no", False),
     ]
-    identity += [("Flag", str(flag), False) for flag in run.provenance.get("flags", []) or []]
+    identity += [("Flag", flag, False) for flag in _flags(run)]
     if run.run_dir:
         identity.append(("Run directory", run.run_dir, True))
 
@@ -904,13 +958,23 @@ def _run_view(store: ResultsStore, run: RunRecord, boards: list[Board],
         "scores": scores,
         "has_intervals": any(s["interval"] for s in scores),
         "identity": identity,
-        "provenance": _provenance_rows(run),
+        "provenance": _drawn(store, run, "provenance table", _provenance_rows, []),
         "config": json.dumps(run.config, indent=2, sort_keys=True, ensure_ascii=False),
         "tag_metrics": tag_metrics,
         "tag_rows": tag_rows,
-        "bars": _bar_chart(run),
-        "curve": _pr_curve_chart(store, run),
+        "bars": _drawn(store, run, "per-tag chart", _bar_chart, None),
+        "curve": _drawn(store, run, "precision-recall curve", lambda r: _pr_curve_chart(store, r), None),
     }
+
+
+def _drawn(store: CheckedStore, run: RunRecord, part: str, draw: Any, default: Any) -> Any:
+    """``draw(run)``, or ``default`` with a warning naming the run when its recorded values defeat it."""
+    try:
+        return draw(run)
+    except _DRAWING_ERRORS as exc:
+        message = exc.message if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
+        store.warn(f"run {run.run_id!r}: its page has no {part} ({message})")
+        return default
 
 
 def short_tag(tag: str) -> str:
@@ -1031,7 +1095,7 @@ def _bar_chart(run: RunRecord) -> dict[str, Any] | None:
             "id": "bars-" + _short_hash(run.run_id)[:8]}
 
 
-def _pr_curve_chart(store: ResultsStore, run: RunRecord) -> dict[str, Any] | None:
+def _pr_curve_chart(store: CheckedStore, run: RunRecord) -> dict[str, Any] | None:
     """The micro-averaged precision-recall curve, from :mod:`harness.leaderboard.curves`."""
     try:
         from harness.leaderboard.curves import pr_curve

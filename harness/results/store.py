@@ -187,6 +187,9 @@ class ResultsStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        # p-values of this object's paired tests: the cache when the store cannot be written.
+        self._p_values: dict[str, float] = {}
+        self._p_value_writes = True  # False after a write failed (read-only store): memory only
 
     def __repr__(self) -> str:
         return f"ResultsStore({str(self.path)!r})"
@@ -312,18 +315,34 @@ class ResultsStore:
         return tuple(json.loads(row[0])), tuple(json.loads(row[1])), _from_npy(row[2])
 
     def cached_p_value(self, test_key: str) -> float | None:
-        """A paired test's p-value computed before (the key names both runs, their versions and settings)."""
+        """A paired test's p-value computed before (the key names both runs, their versions and settings).
+
+        Looked up in this object's memory first, then in the store's ``paired_tests`` table.
+        """
+        if test_key in self._p_values:
+            return self._p_values[test_key]
         row = self._fetch_one("paired_tests", "SELECT p_value FROM paired_tests WHERE test_key = ?", (test_key,))
         return None if row is None else float(row[0])
 
     def cache_p_value(self, test_key: str, p_value: float) -> None:
-        if not self.path.exists():
+        """Keep a p-value for later builds: in the store when it can be written, else in memory only.
+
+        A leaderboard build reads a store it may not write (a read-only copy, a mount, another
+        user's file) or one a run is writing: the cache is then kept by this object alone, and the
+        build goes on. A short lock timeout keeps a busy writer from stalling the build.
+        """
+        self._p_values[test_key] = float(p_value)
+        if not self._p_value_writes or not self.path.exists():
             return
-        with self._connect(write=True) as conn:
-            if not self._check_schema(conn):
-                return
-            self._ensure_extra_tables(conn)
-            conn.execute("INSERT OR REPLACE INTO paired_tests (test_key, p_value) VALUES (?, ?)", (test_key, float(p_value)))
+        try:
+            with self._connect(write=True, timeout=1.0) as conn:  # a busy writer: give up soon
+                if not self._check_schema(conn):
+                    return
+                self._ensure_extra_tables(conn)
+                conn.execute("INSERT OR REPLACE INTO paired_tests (test_key, p_value) VALUES (?, ?)",
+                             (test_key, float(p_value)))
+        except (sqlite3.Error, BadInputError):  # read-only or busy: the memory copy serves this build
+            self._p_value_writes = False
 
     # -- internals -------------------------------------------------------------------------
 
@@ -379,10 +398,16 @@ class ResultsStore:
             raise self._format_error(f"run {run_id!r} cannot be read ({exc})") from exc
 
     @contextlib.contextmanager
-    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, write: bool, timeout: float = 30.0) -> Iterator[sqlite3.Connection]:
+        """A connection; a reading one opens the file read-only, so reading never needs write access."""
         try:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        except sqlite3.Error as exc:
+            if write:
+                conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            else:
+                conn = self._open_read_only(timeout)
+        except sqlite3.DatabaseError as exc:
+            if _is_not_a_store(exc):
+                raise self._format_error(f"is not a readable SQLite database ({exc})") from exc
             raise BadInputError(f"cannot open results store {self.path}: {exc}") from exc
         try:
             conn.execute("PRAGMA foreign_keys = ON")
@@ -397,6 +422,31 @@ class ResultsStore:
             raise BadInputError(f"results store {self.path}: {exc}") from exc
         finally:
             conn.close()
+
+    def _open_read_only(self, timeout: float) -> sqlite3.Connection:
+        """The store opened read-only (``mode=ro``); immutable where a read-only folder demands it.
+
+        A WAL store is read through its ``-shm`` index, which SQLite must be able to create beside
+        the file: in a read-only folder (a mount, an archive copy) it cannot, and the file is then
+        opened as immutable. No one can be writing a store in a folder that cannot be written, so
+        what is read is the store as it is.
+        """
+        uri = self.path.absolute().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file (and the -shm)
+            return conn
+        except sqlite3.Error as exc:
+            conn.close()
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+                raise
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
 
     def _check_schema(self, conn: sqlite3.Connection) -> bool:
         """True when the file holds our schema, False when it is an empty database."""

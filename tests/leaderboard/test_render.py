@@ -56,7 +56,7 @@ def site(tmp_path: Path) -> tuple[Path, list[Path]]:
                      tag_scores={XSS: {"PR-AUC": 0.1}}, external_data=True))
     store.record(run("r-other", "othernet", 0.99, dataset="cal500", fold="fold-0"))
     out = tmp_path / "site"
-    return out, build_site(store, [toy_board()], out)
+    return out, build_site(store, [toy_board()], out).pages
 
 
 def read(path: Path) -> str:
@@ -145,7 +145,7 @@ def test_no_external_resources(site) -> None:
 def test_build_is_deterministic(site, tmp_path: Path) -> None:
     out, written = site
     store = ResultsStore(tmp_path / "results.sqlite")
-    again = build_site(store, [toy_board()], tmp_path / "again")
+    again = build_site(store, [toy_board()], tmp_path / "again").pages
     assert [p.relative_to(tmp_path / "again") for p in again] == [
         p.relative_to(out) for p in written]
     for a, b in zip(written, again):
@@ -154,14 +154,14 @@ def test_build_is_deterministic(site, tmp_path: Path) -> None:
 
 def test_empty_store_gives_the_friendly_line(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    written = build_site(ResultsStore(tmp_path / "none.sqlite"), [toy_board()], out)
+    written = build_site(ResultsStore(tmp_path / "none.sqlite"), [toy_board()], out).pages
     assert written == [out / "index.html", out / "toy.html"]
     assert "harness run submissions/vgg6" in read(out / "toy.html")
     assert "No runs yet" in read(out / "index.html")
 
 
 def test_no_boards_gives_a_hint(tmp_path: Path) -> None:
-    written = build_site(ResultsStore(tmp_path / "none.sqlite"), [], tmp_path / "site")
+    written = build_site(ResultsStore(tmp_path / "none.sqlite"), [], tmp_path / "site").pages
     assert "leaderboards/&lt;name&gt;.toml" in read(written[0])
 
 
@@ -410,7 +410,7 @@ def fold_store(tmp_path: Path) -> tuple[ResultsStore, dict[str, np.ndarray]]:
 def test_fold_board_rows_are_mean_and_std_over_folds(tmp_path: Path) -> None:
     store, values = fold_store(tmp_path)
     out = tmp_path / "site"
-    written = build_site(store, [fold_board()], out)
+    written = build_site(store, [fold_board()], out).pages
     html = read(out / "cal.html")
     assert html.index(">partial<") < html.index(">full<")  # higher mean F1 first
     for name, f1 in values.items():
@@ -559,7 +559,7 @@ def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) ->
         store.record(run(f"k{seed}", XSS, 0.5, dataset="cal500", fold=f"fold-{seed}",
                          **{**hostile, "scores": {"F-score-macro": 0.4 + seed / 10}}))
     out = tmp_path / "site"
-    written = build_site(store, [toy_board(), fold_board()], out)
+    written = build_site(store, [toy_board(), fold_board()], out).pages
     assert len(written) == 1 + 2 + 4 + 1  # index, two boards, four runs, one group
     for path in written:
         html = read(path)

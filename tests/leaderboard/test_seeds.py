@@ -276,7 +276,7 @@ def test_hostile_names_in_the_over_seeds_table_are_escaped(tmp_path: Path) -> No
         store.record(run(f"{XSS}{seed}", XSS, {"PR-AUC-macro": 0.5 + seed / 10}, seed=seed,
                          team=XSS, run_name=XSS, config={XSS: XSS, "seed": seed},
                          provenance={"flags": [XSS]}))
-    written = build_site(store, [toy_board()], tmp_path / "site")
+    written = build_site(store, [toy_board()], tmp_path / "site").pages
     for path in written:
         html = read(path)
         assert "<img" not in html and XSS not in html, path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,42 @@ def test_p_values_are_cached_in_the_store(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(bootstrap, "paired_bootstrap", fail)
     assert rank_bands(store, BOARD, runs, replicates=100) == first
+    # kept in the store's file (it can be written), not only by the object: a later build reuses them
+    assert rank_bands(ResultsStore(store.path), BOARD, runs, replicates=100) == first
+
+
+def test_p_values_of_a_store_that_cannot_be_written_are_kept_in_memory(tmp_path: Path, monkeypatch) -> None:
+    import hashlib
+
+    import harness.metrics.bootstrap as bootstrap
+
+    store, runs = _setup(tmp_path)
+    before = hashlib.sha256(store.path.read_bytes()).hexdigest()
+
+    def refuse_writes(*args, **kwargs):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(store, "_connect", _read_only_connect(store, refuse_writes))
+    first = rank_bands(store, BOARD, runs, replicates=100)  # the build goes on
+    assert hashlib.sha256(store.path.read_bytes()).hexdigest() == before
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the paired test ran again instead of coming from the memory cache")
+
+    monkeypatch.setattr(bootstrap, "paired_bootstrap", fail)
+    assert rank_bands(store, BOARD, runs, replicates=100) == first
+
+
+def _read_only_connect(store: ResultsStore, on_write):
+    """The store's ``_connect`` with every writing connection refused, as on a read-only file."""
+    connect = store._connect
+
+    def guarded(*, write: bool, **kwargs):
+        if write:
+            on_write()
+        return connect(write=write, **kwargs)
+
+    return guarded
 
 
 def test_a_store_from_before_the_cache_still_gets_ties(tmp_path: Path) -> None:
