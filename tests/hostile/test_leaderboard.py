@@ -150,6 +150,12 @@ def test_odd_provenance_draws_without_breaking_the_board(store: Path, isolated_p
 # -- 2. the site is swapped in whole --------------------------------------------------------------
 
 
+def _record_late_run(store: Path) -> None:
+    ResultsStore(store).record(RunRecord(
+        run_id="late", dataset="toy", fold="split-0", split="test", submission="net-late", team="team",
+        run_name="seed-0", fingerprint="f" * 64, scores={"PR-AUC-macro": 0.95}))
+
+
 KILLER = """
 import os, signal, sys
 import harness.atomic as atomic
@@ -170,9 +176,7 @@ def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_cleans
     site = isolated_paths / "site"
     assert cli("leaderboard", "build").code == 0
     before = snapshot(site)
-    ResultsStore(store).record(RunRecord(
-        run_id="late", dataset="toy", fold="split-0", split="test", submission="net-late", team="team",
-        run_name="seed-0", fingerprint="f" * 64, scores={"PR-AUC-macro": 0.95}))
+    _record_late_run(store)
     killed = subprocess.run([sys.executable, "-c", KILLER], cwd=REPO, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "KILL_AFTER": "3"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -193,6 +197,7 @@ def test_an_interrupted_build_leaves_the_previous_site_and_no_leftovers(store: P
     site = isolated_paths / "site"
     assert cli("leaderboard", "build").code == 0
     before = snapshot(site)
+    _record_late_run(store)  # the next build's pages differ from the site's
     written, real = [], atomic.write_text
 
     def interrupt(target, text):
