@@ -42,10 +42,28 @@ and on a seeded dummy batch (``(2, 1, 96, crop_frames)`` or ``(2, 1, K, K)``, fr
 Submissions with ``epochs = 0`` skip step 3 (a model without parameters cannot pass it) and the
 report says so. Every failure is a ``RunFailedError`` with one line naming the file (and the line
 of ``model.py`` when the error came from there); the seed makes the check deterministic.
+
+User code is not trusted to stay inside ``Exception``: a ``sys.exit()`` (or any ``BaseException``
+but ``KeyboardInterrupt``) raised while importing ``model.py``, in ``build``, ``fit_labels``, a
+forward or a backward pass is reported like any other error of the submission, since otherwise it
+would end the harness with no message (and, for ``sys.exit()``, with exit status 0).
+
+``submission.toml``
+-------------------
+Every field has a TOML type, checked as read, so nothing is silently converted: integers for
+``crop_frames``, ``training.epochs``, ``training.batch_size`` and ``training.patience`` (a float
+such as ``2.5``, a string or a boolean is refused, not truncated), finite numbers for
+``optimizer.lr`` (positive) and ``optimizer.weight_decay`` (>= 0), a boolean for
+``external_data``, strings for ``name``, ``title``, ``description``, ``citation``, ``licence``,
+``feature`` and ``optimizer.name``, and a list of strings for ``authors``. ``name`` follows the
+rule of ``harness submissions new`` (it names run folders), ``crop_frames`` is at most
+:data:`MAX_CROP_FRAMES`, and an unknown field is refused with the nearest known one, so a typo is
+not silently ignored.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import math
 import os
@@ -57,13 +75,13 @@ import tomllib
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, TracebackType
 from typing import Any, Protocol
 
 import torch
 
 from harness import paths
-from harness.errors import BadInputError, FormatError, RunFailedError, UnknownNameError
+from harness.errors import BadInputError, FormatError, HarnessError, RunFailedError, UnknownNameError
 from harness.features.extract import FEATURE_KINDS
 from harness.features.mel import MEL96
 from harness.features.stft import SQUARE_SIZES, SquareParams
@@ -71,6 +89,23 @@ from harness.features.stft import SQUARE_SIZES, SquareParams
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
 NAME_PATTERN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 MAX_NAME_LENGTH = 64
+NAME_RULE = (
+    f"use lower-case letters and digits, words joined by '-', '_' or '.' (at most {MAX_NAME_LENGTH} characters), "
+    "e.g. 'my-cnn'"
+)
+# The longest crop a submission may ask for: an hour of mel96 frames (3600 s x 12000 / 256 = 168,750
+# frames; a single such crop is 62 MiB of float32). Published models use 10-30 s; the bound is far
+# above any real use and only stops an absurd value (1e12) from becoming an allocation failure.
+MAX_CROP_FRAMES = 3600 * MEL96.sample_rate // MEL96.hop_length
+
+_TOP_FIELDS = ("name", "title", "authors", "description", "citation", "feature", "crop_frames", "external_data",
+               "licence", "model", "optimizer", "training")
+_TABLE_FIELDS = {"optimizer": ("name", "lr", "weight_decay"), "training": ("batch_size", "epochs", "patience")}
+
+
+def is_valid_name(name: str) -> bool:
+    """A submission name: it names folders under ``runs/``, so nothing that could leave them (``/``, ``..``)."""
+    return len(name) <= MAX_NAME_LENGTH and NAME_PATTERN.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -97,9 +132,15 @@ class SubmissionSpec:
             raise ValueError(f"feature must be one of {', '.join(FEATURE_KINDS)}, got {self.feature!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer.name must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if not is_valid_name(self.name):
+            raise ValueError(f"invalid submission name {self.name!r} (it names run folders): {NAME_RULE}")
         for name in ("crop_frames", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.crop_frames > MAX_CROP_FRAMES:
+            raise ValueError(
+                f"crop_frames must be at most {MAX_CROP_FRAMES} (an hour of mel96 frames), got {self.crop_frames}"
+            )
         if self.feature == "stft-square" and self.crop_frames not in SQUARE_SIZES:
             raise ValueError(
                 f"crop_frames is K of the K x K stft-square input: one of {', '.join(map(str, SQUARE_SIZES))}, "
@@ -109,6 +150,8 @@ class SubmissionSpec:
             raise ValueError(f"training.epochs must be >= 0 (0: no training, evaluated as built), got {self.epochs}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"optimizer.lr must be a positive number, got {self.lr!r}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError(f"optimizer.weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"training.patience must be >= 1, got {self.patience}")
 
@@ -138,16 +181,106 @@ class Submission:
     def model_file(self) -> Path:
         return self.path / "model.py"
 
+    @property
+    def toml_file(self) -> Path:
+        return self.path / "submission.toml"
+
     def build(self, num_tags: int) -> torch.nn.Module:
-        try:
+        with self.user_code(f"build({num_tags}, **params of the model table)"):
             model = self.module.build(num_tags, **self.spec.model_params)
-        except Exception as exc:  # a submission's own bug: report it as the submission's, in one line
-            raise FormatError(
-                f"{_where(self.model_file, exc)}: build({num_tags}, **params of the model table) failed: {_describe(exc)}"
-            ) from exc
         if not isinstance(model, torch.nn.Module):
             raise FormatError(f"{self.model_file}: build() returned {type(model).__name__}, not a torch.nn.Module")
         return model
+
+    def user_code(self, what: str, error: type[HarnessError] = FormatError, only_from_model: bool = False) -> UserCode:
+        """A context in which what the submission's code raises is its error: see :class:`UserCode`."""
+        return UserCode(self.model_file, what, error, only_from_model)
+
+    def checked(self, model: torch.nn.Module, num_tags: int) -> CheckedModel:
+        """``model`` with every forward pass checked (see :class:`CheckedModel`), for training and prediction."""
+        return CheckedModel(model, self, num_tags)
+
+
+class UserCode:
+    """Turn an error of the submission's code into one ``error`` line naming ``model.py`` and the line.
+
+    ``what`` says what was being done (``fit_labels on ...``). Every exception, and every other
+    ``BaseException`` but ``KeyboardInterrupt``: a ``sys.exit()`` in ``model.py`` would otherwise end
+    the harness without a word. HarnessErrors pass unchanged. With ``only_from_model`` (around code
+    that is mostly the harness's, such as a training epoch, where a submission's custom backward may
+    run) only what was raised in ``model.py`` itself, or a ``SystemExit``, is blamed on it; anything
+    else propagates as it is. An out-of-memory error is a failed run (exit 1), not a bad submission.
+    """
+
+    def __init__(self, model_file: Path, what: str, error: type[HarnessError], only_from_model: bool = False) -> None:
+        self.model_file, self.what, self.error, self.only_from_model = model_file, what, error, only_from_model
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        if exc is None or isinstance(exc, (KeyboardInterrupt, HarnessError)):
+            return False
+        from_model = isinstance(exc, SystemExit) or _line_in(self.model_file, exc) is not None
+        if self.only_from_model and not from_model:
+            return False
+        if isinstance(exc, torch.OutOfMemoryError):
+            raise RunFailedError(
+                f"{self.model_file}: {self.what} ran out of memory ({_describe(exc).splitlines()[0][:200]}); "
+                f"lower training.batch_size in {self.model_file.parent / 'submission.toml'} or use a smaller model"
+            ) from exc
+        raise self.error(f"{_where(self.model_file, exc)}: {self.what} failed: {_describe(exc)}") from exc
+
+
+class CheckedModel(torch.nn.Module):
+    """A submission's model (or its DDP / compiled wrapper) whose every forward pass is checked.
+
+    The output must be a floating-point tensor of logits ``(batch, num_tags)``; anything else (a
+    tuple, a dict, the wrong width or batch size) is a ``FormatError`` naming ``model.py``, what it
+    returned and what was expected, raised on the first batch that shows it, before anything of the
+    run is recorded; an error raised in the forward pass is one too (see :class:`UserCode`). Only
+    shapes and types are checked, which needs no device synchronisation. Checkpoints keep saving the
+    wrapped model, so their keys do not change.
+    """
+
+    def __init__(self, model: torch.nn.Module, submission: Submission, num_tags: int) -> None:
+        super().__init__()
+        self.model = model
+        self.model_file = submission.model_file
+        self.submission = submission
+        self.num_tags = num_tags
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        context = f"on {tuple(x.shape)} in {'train' if self.training else 'eval'} mode"
+        with self.submission.user_code(f"forward pass {context}"):
+            logits = self.model(x)
+        problem = logits_problem(logits, x.shape[0], self.num_tags)
+        if problem is not None:
+            raise FormatError(f"{self.model_file}: forward pass {context} {problem}")
+        return logits
+
+
+def logits_problem(logits: object, batch: int, num_tags: int) -> str | None:
+    """What is wrong with a forward pass's output, in words; None for float logits ``(batch, num_tags)``."""
+    expected = f"expected ({batch}, {num_tags}) logits (batch, num_tags)"
+    if not isinstance(logits, torch.Tensor):
+        return f"returned {_shown_output(logits)}, not a tensor of logits; {expected}"
+    if tuple(logits.shape) != (batch, num_tags):
+        return f"gives shape {tuple(logits.shape)}, {expected}"
+    if not logits.is_floating_point():
+        return f"gives {logits.dtype} logits, {expected} as floating point"
+    return None
+
+
+def _shown_output(value: object) -> str:
+    """A model's output named for a person: ``tuple of 2 (Tensor, Tensor)``, ``dict with keys 'logits'``."""
+    if isinstance(value, (tuple, list)):
+        items = ", ".join(type(v).__name__ for v in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"a {type(value).__name__} of {len(value)} ({items})"
+    if isinstance(value, dict):
+        keys = ", ".join(repr(k) for k in list(value)[:4]) + (", ..." if len(value) > 4 else "")
+        return f"a dict with keys {keys}" if value else "an empty dict"
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def list_submissions() -> list[str]:
@@ -169,6 +302,10 @@ def resolve_submission_path(name_or_path: str | Path) -> Path:
 
 
 def read_spec(path: Path) -> SubmissionSpec:
+    """The ``submission.toml`` of folder ``path``, every field type-checked (see the module docstring).
+
+    Every problem is one ``FormatError`` naming the file and the field.
+    """
     toml_path = path / "submission.toml"
     try:
         raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
@@ -177,28 +314,32 @@ def read_spec(path: Path) -> SubmissionSpec:
     except UnicodeDecodeError as exc:
         raise FormatError(f"{toml_path}: not UTF-8 text ({exc})") from exc
     try:
+        _refuse_unknown(raw, _TOP_FIELDS, "")
         optimizer = _table(raw, "optimizer")
         training = _table(raw, "training")
-        epochs = int(_field(training, "epochs", "training"))
-        feature = str(raw.get("feature", "mel96"))
+        for name, known in _TABLE_FIELDS.items():
+            _refuse_unknown(optimizer if name == "optimizer" else training, known, name)
+        epochs = _integer(training, "epochs", "training")
+        name = _string(raw, "name")
+        feature = _string(raw, "feature", default="mel96")
         default_crop = SquareParams().size if feature == "stft-square" else None
         no_training = epochs == 0
         return SubmissionSpec(
-            name=str(_field(raw, "name")),
-            title=str(raw.get("title", raw["name"])),
-            authors=tuple(raw.get("authors", ())),
-            description=str(raw.get("description", "")),
-            citation=str(raw.get("citation", "")),
+            name=name,
+            title=_string(raw, "title", default=name),
+            authors=_strings(raw, "authors"),
+            description=_string(raw, "description", default=""),
+            citation=_string(raw, "citation", default=""),
             feature=feature,
-            crop_frames=int(_field(raw, "crop_frames", default=default_crop)),
-            optimizer=str(optimizer.get("name", "adam")).lower(),
-            lr=float(_field(optimizer, "lr", "optimizer", default=1e-3 if no_training else None)),
-            weight_decay=float(optimizer.get("weight_decay", 0.0)),
-            batch_size=int(_field(training, "batch_size", "training", default=64 if no_training else None)),
+            crop_frames=_integer(raw, "crop_frames", default=default_crop),
+            optimizer=_string(optimizer, "name", "optimizer", default="adam").lower(),
+            lr=_number(optimizer, "lr", "optimizer", default=1e-3 if no_training else None),
+            weight_decay=_number(optimizer, "weight_decay", "optimizer", default=0.0),
+            batch_size=_integer(training, "batch_size", "training", default=64 if no_training else None),
             epochs=epochs,
-            patience=training.get("patience"),
-            external_data=bool(raw.get("external_data", False)),
-            licence=str(raw.get("licence", "")),
+            patience=_integer(training, "patience", "training", optional=True),
+            external_data=_boolean(raw, "external_data", default=False),
+            licence=_string(raw, "licence", default=""),
             model_params=_table(raw, "model"),
         )
     except (TypeError, ValueError) as exc:
@@ -208,8 +349,18 @@ def read_spec(path: Path) -> SubmissionSpec:
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name, {})
     if not isinstance(value, dict):
-        raise ValueError(f"{name} must be a table ([{name}]), got {type(value).__name__}")
+        raise ValueError(f"{name} must be a table ([{name}]), got {_shown(value)}")
     return dict(value)
+
+
+def _refuse_unknown(table: dict[str, Any], known: tuple[str, ...], table_name: str) -> None:
+    """A field the harness does not read is a typo until shown otherwise (``epoch``, ``license``)."""
+    for key in table:
+        if key not in known:
+            where = f"{table_name}.{key}" if table_name else key
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(known)}"
+            raise ValueError(f"unknown field {where!r} ({hint})")
 
 
 def _field(table: dict[str, Any], key: str, table_name: str = "", default: Any = None) -> Any:
@@ -219,6 +370,69 @@ def _field(table: dict[str, Any], key: str, table_name: str = "", default: Any =
         return default
     where = f"{table_name}.{key}" if table_name else key
     raise ValueError(f"missing field {where!r}")
+
+
+def _integer(
+    table: dict[str, Any], key: str, table_name: str = "", default: int | None = None, optional: bool = False
+) -> Any:
+    """A TOML integer: ``2.5`` is not truncated to 2, ``inf`` does not overflow, ``true`` is not 1."""
+    if optional and key not in table:
+        return None
+    value = _field(table, key, table_name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{_dotted(key, table_name)} must be a TOML integer such as {key} = 8, got {_shown(value)}")
+    return value
+
+
+def _number(table: dict[str, Any], key: str, table_name: str = "", default: float | None = None) -> float:
+    """A finite TOML number (integer or float), never a string or a boolean."""
+    value = _field(table, key, table_name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{_dotted(key, table_name)} must be a finite TOML number such as {key} = 1e-3, got {_shown(value)}")
+    return float(value)
+
+
+def _boolean(table: dict[str, Any], key: str, default: bool) -> bool:
+    """A TOML boolean: ``"false"`` (a string) is refused, since ``bool("false")`` is True."""
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be a TOML boolean, {key} = true or {key} = false (no quotes), got {_shown(value)}")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, table_name: str = "", default: str | None = None) -> str:
+    value = _field(table, key, table_name, default)
+    if not isinstance(value, str):
+        raise ValueError(f'{_dotted(key, table_name)} must be a TOML string such as {key} = "...", got {_shown(value)}')
+    return value
+
+
+def _strings(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f'{key} must be a list of strings such as {key} = ["A. Name", "B. Name"], got {_shown(value)}')
+    return tuple(value)
+
+
+def _dotted(key: str, table_name: str) -> str:
+    return f"{table_name}.{key}" if table_name else key
+
+
+def _shown(value: Any) -> str:
+    """A TOML value and its type, for a message: ``2.5 (a float)``, ``the string 'false'``."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, float):
+        return f"{value!r} (a float)"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "a list with a non-string item" if any(not isinstance(v, str) for v in value) else "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
 
 
 def load_submission(name_or_path: str | Path) -> Submission:
@@ -233,10 +447,11 @@ def load_submission(name_or_path: str | Path) -> Submission:
     module = importlib.util.module_from_spec(import_spec)
     sys.modules[module_name] = module
     try:
-        import_spec.loader.exec_module(module)
-    except Exception as exc:  # a submission's own bug: report it as the submission's, in one line
+        with UserCode(model_file, "import", FormatError):  # a submission's own bug, sys.exit() included
+            import_spec.loader.exec_module(module)
+    except BaseException:
         sys.modules.pop(module_name, None)
-        raise FormatError(f"{_where(model_file, exc)}: import failed: {_describe(exc)}") from exc
+        raise
     if not callable(getattr(module, "build", None)):
         raise FormatError(f"{model_file}: no build(num_tags, **params) function")
     return Submission(path=path, spec=spec, module=module)
@@ -322,32 +537,21 @@ def _check_fit_labels(submission: Submission, model: torch.nn.Module, num_tags: 
     if not callable(fit_labels):
         raise RunFailedError(f"{submission.model_file}: fit_labels is not a method (fit_labels(self, labels) -> None)")
     labels = (torch.rand(16, num_tags, generator=generator) < 0.3).float()
-    try:
+    with submission.user_code(f"fit_labels on a (16, {num_tags}) float32 label matrix", RunFailedError):
         fit_labels(labels)
-    except Exception as exc:
-        raise RunFailedError(
-            f"{_where(submission.model_file, exc)}: fit_labels on a (16, {num_tags}) float32 label matrix failed: {_describe(exc)}"
-        ) from exc
     return True
 
 
 def _checked_forward(submission: Submission, model: torch.nn.Module, x: torch.Tensor, num_tags: int, context: str) -> torch.Tensor:
     model_file = submission.model_file
     shape = tuple(x.shape)
-    try:
+    with submission.user_code(f"forward pass on {shape} {context}", RunFailedError):
         logits = model(x)
-    except Exception as exc:
-        raise RunFailedError(f"{_where(model_file, exc)}: forward pass on {shape} {context} failed: {_describe(exc)}") from exc
-    if not isinstance(logits, torch.Tensor):
-        raise RunFailedError(f"{model_file}: forward pass {context} returned {type(logits).__name__}, not a tensor of logits")
-    if tuple(logits.shape) != (shape[0], num_tags):
-        raise RunFailedError(
-            f"{model_file}: forward pass on {shape} {context} gives shape {tuple(logits.shape)}, "
-            f"expected ({shape[0]}, {num_tags}) logits (batch, num_tags)"
-        )
-    if not logits.is_floating_point() or not torch.isfinite(logits).all():
-        bad = "non-float" if not logits.is_floating_point() else "NaN or infinite"
-        raise RunFailedError(f"{model_file}: forward pass {context} gives {bad} logits")
+    problem = logits_problem(logits, shape[0], num_tags)
+    if problem is not None:
+        raise RunFailedError(f"{model_file}: forward pass on {shape} {context} {problem}")
+    if not torch.isfinite(logits).all():
+        raise RunFailedError(f"{model_file}: forward pass {context} gives NaN or infinite logits")
     return logits
 
 
@@ -378,10 +582,8 @@ def _check_training(
             break
         if step == steps:
             break
-        try:
+        with submission.user_code("backward pass", RunFailedError):
             loss.backward()
-        except Exception as exc:
-            raise RunFailedError(f"{_where(model_file, exc)}: backward pass failed: {_describe(exc)}") from exc
         grads = [p.grad for p in parameters if p.grad is not None]
         if not grads:
             raise RunFailedError(f"{model_file}: the backward pass gives no parameter a gradient")
@@ -399,20 +601,32 @@ def _check_training(
 
 
 def _describe(exc: BaseException) -> str:
-    """``Type: message`` on one line."""
+    """``Type: message`` on one line; a ``SystemExit`` says what it would have done and what to do instead."""
+    if isinstance(exc, SystemExit):
+        code = "" if exc.code is None else repr(exc.code)
+        return (
+            f"it called sys.exit({code}) (SystemExit), which would end the harness without a word; "
+            "raise an exception with a message instead"
+        )
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _where(model_file: Path, exc: BaseException) -> str:
     """``model.py:LINE`` for the innermost frame of the exception in ``model_file``, else the path."""
+    line = _line_in(model_file, exc)
+    return f"{model_file}:{line}" if line else str(model_file)
+
+
+def _line_in(model_file: Path, exc: BaseException) -> int | None:
+    """The line of the innermost frame of ``exc``'s traceback in ``model_file`` (or of its syntax error)."""
     line = None
     if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == model_file:
         line = exc.lineno
     for frame in traceback.extract_tb(exc.__traceback__):
         if Path(frame.filename) == model_file:
             line = frame.lineno
-    return f"{model_file}:{line}" if line else str(model_file)
+    return line
 
 
 # --- new --------------------------------------------------------------------------------------------
@@ -427,18 +641,14 @@ def new_submission(name: str, directory: str | Path | None = None) -> Path:
     into place, so an interrupted call leaves no half-made folder. Refuses an invalid name or an
     existing folder (``BadInputError``).
     """
-    if len(name) > MAX_NAME_LENGTH or not NAME_PATTERN.fullmatch(name):
-        raise BadInputError(
-            f"invalid submission name {name!r}: use lower-case letters and digits, words joined by '-', '_' or '.' "
-            f"(at most {MAX_NAME_LENGTH} characters), e.g. 'my-cnn'"
-        )
+    if not is_valid_name(name):
+        raise BadInputError(f"invalid submission name {name!r}: {NAME_RULE}")
     parent = Path(directory) if directory is not None else paths.submissions_dir()
     target = parent / name
     if target.exists():
         raise BadInputError(f"{target}: already exists; choose another name or remove it")
-    if parent.exists() and not parent.is_dir():
-        raise BadInputError(f"{parent}: not a folder")
-    parent.mkdir(parents=True, exist_ok=True)
+    # before anything is written: a folder that cannot be made or written in is one line naming it
+    paths.ensure_writable_dir(parent, "--dir" if directory is not None else "the submissions folder")
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent))
     try:
         folder = staging / name  # made by mkdir, so it has the usual permissions (mkdtemp's are 0700)
