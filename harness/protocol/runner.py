@@ -26,6 +26,7 @@ its scores would not compare with anyone's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -52,7 +53,7 @@ from harness.protocol.loop import predict, train_epoch
 from harness.protocol.provenance import environment
 from harness.protocol.request import RunObserver, RunRequest, RunResult, check_data_path
 from harness.results.predictions import save_predictions
-from harness.results.rundir import RunDirectory, find_resumable, new_run_directory, reserve_timestamped
+from harness.results.rundir import RunDirectory, RunInUseError, find_resumable, new_run_directory, reserve_timestamped
 from harness.results.store import ResultsStore, RunRecord
 from harness.scoring import scorer_for
 from harness.submissions import Submission, load_submission, make_optimizer
@@ -229,24 +230,72 @@ def _run_one(
     dist: distributed.Dist = distributed.Dist(),
     data_path: str = "device-resident",
 ) -> RunResult:
-    main = dist.is_main
-    parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
+    """Pick the run directory (reuse, resume or new), hold its lock for the whole run, train, score, record."""
+    with contextlib.ExitStack() as held:
+        kind, rundir = _claim_run_directory(config, request, dist, held)
+        if kind == "reuse":
+            observer.stage(f"{config.fold} seed {config.seed}: run {rundir.run_id} of this configuration is done; reusing it (--force trains again)")
+            return _result_from_done(rundir, config)
+        previous = rundir if kind == "resume" else None
+        return _train_score_record(
+            rundir, previous, config, submission, store, features, splits, device, request, observer, flags,
+            dataset_spec, dist, data_path,
+        )
+
+
+def _claim_run_directory(
+    config: RunConfig, request: RunRequest, dist: distributed.Dist, held: contextlib.ExitStack
+) -> tuple[str, RunDirectory]:
+    """``reuse`` a finished run, ``resume`` an unfinished one (``--resume``) or a ``new`` one, locked in ``held``.
+
+    Rank 0 decides and locks; the other ranks follow. A run another harness process holds is one
+    ``RunInUseError`` on every rank, before anything is written.
+    """
     decision = None
-    if main:  # rank 0 decides which run directory this is; the other ranks follow
-        finished = None if request.force else find_resumable(parent, config.hash, done=True)
-        previous = find_resumable(parent, config.hash, done=False) if request.resume else None
-        if finished is not None:
-            decision = ("reuse", str(finished.path))
-        elif previous is not None:
-            decision = ("resume", str(previous.path))
-        else:
-            decision = ("new", str(new_run_directory(parent, config.seed, config.hash).path))
-    kind, path = distributed.broadcast(decision, dist)
-    rundir = RunDirectory(Path(path))
-    if kind == "reuse":
-        observer.stage(f"{config.fold} seed {config.seed}: run {rundir.run_id} of this configuration is done; reusing it (--force trains again)")
-        return _result_from_done(rundir, config)
-    previous = rundir if kind == "resume" else None
+    if dist.is_main:
+        try:
+            decision = _decide_run_directory(config, request, held)
+        except RunInUseError as exc:
+            decision = ("in-use", exc.message)
+    kind, detail = distributed.broadcast(decision, dist)
+    if kind == "in-use":
+        raise RunInUseError(detail)
+    return kind, RunDirectory(Path(detail))
+
+
+def _decide_run_directory(config: RunConfig, request: RunRequest, held: contextlib.ExitStack) -> tuple[str, str]:
+    parent = Path(request.runs_root) / config.dataset / config.fold / config.submission
+    finished = None if request.force else find_resumable(parent, config.hash, done=True)
+    if finished is not None:
+        return ("reuse", str(finished.path))
+    previous = find_resumable(parent, config.hash, done=False) if request.resume else None
+    if previous is not None:
+        held.enter_context(previous.lock())
+        if previous.is_done():  # finished by its holder while we looked
+            return ("reuse", str(previous.path))
+        return ("resume", str(previous.path))
+    rundir = new_run_directory(parent, config.seed, config.hash)
+    held.enter_context(rundir.lock())  # from its creation: a --resume elsewhere cannot take it over
+    return ("new", str(rundir.path))
+
+
+def _train_score_record(
+    rundir: RunDirectory,
+    previous: RunDirectory | None,
+    config: RunConfig,
+    submission: Submission,
+    store: FeatureStore,
+    features: torch.Tensor,
+    splits: dict[str, SplitData],
+    device: torch.device,
+    request: RunRequest,
+    observer: RunObserver,
+    flags: tuple[str, ...],
+    dataset_spec: DatasetSpec,
+    dist: distributed.Dist,
+    data_path: str,
+) -> RunResult:
+    main = dist.is_main
     started = time.monotonic()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -265,7 +314,8 @@ def _run_one(
     model = submission.build(num_tags).to(device, memory_format=torch.channels_last)
     train_labels = torch.as_tensor(splits["train"].labels, dtype=torch.float32, device=device)
     if callable(getattr(model, "fit_labels", None)):
-        model.fit_labels(train_labels)  # e.g. the `popular` baseline learns its scores from the labels
+        with submission.user_code(f"fit_labels on the {tuple(train_labels.shape)} training label matrix"):
+            model.fit_labels(train_labels)  # e.g. the `popular` baseline learns its scores from the labels
     optimizer = make_optimizer(config, list(model.parameters())) if config.epochs > 0 else None
     trained = model
     if dist.enabled and config.epochs > 0:
@@ -274,6 +324,8 @@ def _run_one(
         trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     if request.compile and config.epochs > 0:
         trained = torch.compile(trained)  # the same weights: checkpoints keep saving `model`
+    # Every forward pass checked (a tuple, a dict, a wrong width: one line naming model.py, on the first batch).
+    trained, predictor = submission.checked(trained, num_tags), submission.checked(model, num_tags)
 
     make_gatherer = StreamingGatherer if data_path == "streamed" else CropGatherer
     gatherer = make_gatherer(features, store.index.offsets, store.index.n_frames, config.crop_frames, device)
@@ -304,9 +356,10 @@ def _run_one(
         nonlocal state, best_validation
         _sync_buffers(model, dist)  # batch-norm statistics of rank 0 on every rank, as the checkpoint holds them
         val_scores = predict(
-            model, gatherer, rows["validation"], frames["validation"], config.crop_frames,
+            predictor, gatherer, rows["validation"], frames["validation"], config.crop_frames,
             config.eval_crops_validation, config.eval_batch_size, config.precision, observer.advance, dist,
         )
+        _check_finite(val_scores, submission, f"the validation predictions after epoch {epoch}")
         metric = selection_value(splits["validation"].labels, val_scores, selection)
         improved = metric > state["best_metric"] or epoch == 0
         if improved:
@@ -351,10 +404,11 @@ def _run_one(
         epoch = state["epoch"] + 1
         observer.epoch_start(epoch, config.epochs, len(rows["train"]) + len(rows["validation"]) * config.eval_crops_validation)
         tick = time.monotonic()
-        loss = train_epoch(
-            trained, optimizer, gatherer, rows["train"], frames["train"], train_labels,
-            config.crop_frames, config.batch_size, np_rng, config.precision, observer.advance, dist,
-        )
+        with submission.user_code(f"training epoch {epoch}", only_from_model=True):  # e.g. a custom backward
+            loss = train_epoch(
+                trained, optimizer, gatherer, rows["train"], frames["train"], train_labels,
+                config.crop_frames, config.batch_size, np_rng, config.precision, observer.advance, dist,
+            )
         if not math.isfinite(loss):
             raise RunFailedError(f"{config.submission}: training loss is {loss} at epoch {epoch}; lower the learning rate")
         validate_and_checkpoint(epoch, loss, tick)
@@ -366,9 +420,10 @@ def _run_one(
     # The best epoch's validation predictions were made by exactly these weights: keep them.
     predictions = {"validation": best["best_validation"]}
     predictions["test"] = predict(
-        model, gatherer, rows["test"], frames["test"], config.crop_frames, config.eval_crops_test,
+        predictor, gatherer, rows["test"], frames["test"], config.crop_frames, config.eval_crops_test,
         config.eval_batch_size, config.precision, dist=dist,
     )
+    _check_finite(predictions["test"], submission, "the test predictions of the best checkpoint")
     if not main:  # only rank 0 scores, writes and records
         distributed.barrier(dist)
         return RunResult(
@@ -465,6 +520,15 @@ def place_features(store: FeatureStore, device: torch.device, requested: str = "
     if requested == "resident" or store.features.nbytes <= RESIDENT_SHARE * free:
         return store.to_tensor(device), "device-resident"
     return store.to_tensor("cpu"), "streamed"
+
+
+def _check_finite(scores: np.ndarray, submission: Submission, what: str) -> None:
+    """NaN outputs would fail deep in the metrics; say where they came from instead (a failed run, exit 1)."""
+    if not np.isfinite(scores).all():
+        raise RunFailedError(
+            f"{submission.model_file}: {what} hold NaN (the model's logits are NaN or infinite); "
+            f"a diverged training (lower optimizer.lr in {submission.toml_file}) or a bug in forward"
+        )
 
 
 def _sync_buffers(model: torch.nn.Module, dist: distributed.Dist) -> None:

@@ -3,13 +3,22 @@
 Contents: ``config.json``, ``env.json``, ``log.jsonl``, ``checkpoints/{last,best}.pt``,
 ``predictions/{validation,test}.npz``, ``scores.json`` and ``done``, written last. Every file is
 written atomically, so an interrupted run leaves whole files and no ``done``.
+
+``.lock`` holds the process id of the harness process working in the directory, which holds an
+``flock`` on it (:meth:`RunDirectory.lock`) from the directory's creation, or from the start of a
+resume, to the end of the run: two ``harness run --resume`` of one unfinished run never both
+train it. The lock goes with the process (a killed run leaves none behind); the file stays.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import itertools
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +27,11 @@ from typing import Any
 import torch
 
 from harness import atomic
+from harness.errors import BadInputError
+
+
+class RunInUseError(BadInputError):
+    """Another harness process holds the run directory's lock (exit 2: nothing was done)."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,49 @@ class RunDirectory:
         with atomic.atomic_path(target) as tmp:
             torch.save(state, tmp)
 
+    @property
+    def lock_file(self) -> Path:
+        return self.path / ".lock"
+
     def mark_done(self) -> None:
         atomic.write_text(self.done_file, "")
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold this run directory for the calling process, or raise ``RunInUseError`` at once.
+
+        ``flock`` on ``.lock``, which then holds our process id, so the refused process can name the
+        holder. The lock is per open file description, so it also excludes a second opener in the
+        same process. A file system without ``flock`` (some network mounts) runs unlocked, as before.
+        """
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if self._try_flock(fd):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _try_flock(self, fd: int) -> bool:
+        """True when locked; False where the file system has no flock; RunInUseError when another holds it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return False
+            raise RunInUseError(
+                f"run {self.run_id} is in use by another harness process ({self._holder()}); wait for it to "
+                f"finish, or stop that process and run again with --resume (run directory: {self.path})"
+            ) from None
+        return True
+
+    def _holder(self) -> str:
+        try:
+            pid = self.lock_file.read_text().strip()
+        except OSError:
+            pid = ""
+        return f"pid {pid}" if pid.isdigit() else "pid unknown"
 
 
 def find_resumable(parent: Path, config_hash: str, done: bool | None = None) -> RunDirectory | None:

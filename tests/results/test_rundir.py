@@ -62,3 +62,41 @@ def test_timestamped_files_within_one_second_never_share_a_name(tmp_path: Path) 
     second = reserve_timestamped(tmp_path / "all-folds", "-seed0.json", create, now=now)
     assert (first.name, second.name) == ("20261123T003650-seed0.json", "20261123T003650-2-seed0.json")
     assert first.is_file() and second.is_file()
+
+
+def test_a_locked_run_directory_refuses_a_second_holder_and_names_the_first(tmp_path: Path) -> None:
+    """flock is per open file description: a second lock in the same process is refused too."""
+    import pytest
+
+    from harness.results.rundir import RunInUseError
+
+    run = RunDirectory(tmp_path / "20261123T003650-seed0-abcdef12")
+    run.path.mkdir()
+    with run.lock():
+        assert run.lock_file.read_text() == f"{os.getpid()}\n"
+        with pytest.raises(RunInUseError, match=rf"run {run.run_id} is in use by another harness process \(pid {os.getpid()}\)"):
+            with run.lock():
+                pass  # pragma: no cover
+    with run.lock():  # released on leaving: the next holder gets it
+        pass
+
+
+def test_a_refused_lock_writes_nothing(tmp_path: Path) -> None:
+    import fcntl
+
+    import pytest
+
+    from harness.results.rundir import RunInUseError
+
+    run = RunDirectory(tmp_path / "run")
+    run.path.mkdir()
+    run.lock_file.write_text("4242\n")
+    fd = os.open(run.lock_file, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunInUseError, match=r"pid 4242"):
+            with run.lock():
+                pass  # pragma: no cover
+        assert run.lock_file.read_text() == "4242\n" and sorted(p.name for p in run.path.iterdir()) == [".lock"]
+    finally:
+        os.close(fd)
