@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +11,9 @@ import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import RootOption, StoreOption, console, counter_callback, err_console, handle_errors, progress_bar
+from harness.cli._common import (
+    RootOption, StoreOption, console, counter_callback, err_console, handle_errors, progress_bar, safe,
+)
 from harness.errors import BadInputError
 from harness.protocol.request import RunObserver, RunRequest
 from harness.results.store import ResultsStore
@@ -26,13 +29,13 @@ class _ConsoleObserver(RunObserver):
         self.run_label = ""
 
     def stage(self, text: str) -> None:
-        err_console.print(f"[dim]{text}[/]")
+        err_console.print(f"[dim]{safe(text)}[/]")  # stage lines carry run ids, folds, item ids, flags
 
     def run_start(self, label: str, epochs: int) -> None:
         if self.run_task is not None:
             self.progress.remove_task(self.run_task)
-        self.run_label = label
-        self.run_task = self.progress.add_task(f"{label}: epochs", total=max(epochs, 1), rate="")
+        self.run_label = safe(label)  # progress descriptions are markup too
+        self.run_task = self.progress.add_task(f"{self.run_label}: epochs", total=max(epochs, 1), rate="")
 
     def epoch_start(self, epoch: int, epochs: int, n_samples: int) -> None:
         if self.task is not None:
@@ -49,7 +52,7 @@ class _ConsoleObserver(RunObserver):
         metric = next(k for k in entry if k.startswith("validation_"))
         name = metric.removeprefix("validation_")
         loss = "not trained" if entry["train_loss"] is None else f"train loss {entry['train_loss']:.4f}"
-        summary = f"{loss}, {name} (validation) {entry[metric]:.4f}, best epoch {entry['best_epoch']}"
+        summary = f"{loss}, {safe(name)} (validation) {entry[metric]:.4f}, best epoch {entry['best_epoch']}"
         err_console.print(f"{self.run_label} epoch {entry['epoch']}: {summary}, {entry['seconds']:.0f} s")
         if self.run_task is not None:
             self.progress.update(self.run_task, completed=max(entry["epoch"], 1), rate=summary)
@@ -71,13 +74,34 @@ def _without_nproc(argv: list[str]) -> list[str]:
 def _print_fold_summaries(dataset: str, summaries: list[dict[str, Any]]) -> None:
     for doc in summaries:
         folds = list(doc["folds"])
-        table = Table("key", "mean ± std", "pooled", title=f"{dataset}, {doc['submission']}, seed {doc['seed']}: {len(folds)} folds, test")
+        title = f"{safe(dataset)}, {safe(doc['submission'])}, seed {doc['seed']}: {len(folds)} folds, test"
+        table = Table("key", "mean ± std", "pooled", title=title)
         for key, mean in doc["mean"].items():
             std = doc["std"].get(key)
             pooled = (doc["pooled"] or {}).get(key)
-            table.add_row(key, f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}", "—" if pooled is None else f"{pooled:.4f}")
+            table.add_row(safe(key), f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}", "—" if pooled is None else f"{pooled:.4f}")
         console.print(table)
-        console.print(f"per-fold and pooled scores: {doc['path']}")
+        console.print(f"per-fold and pooled scores: {safe(doc['path'])}", soft_wrap=True)
+
+
+def _check_writable(runs_root: Path, runs_given: bool, store_path: Path, store: Path | None) -> None:
+    """Every folder a run writes (runs, the results store's, the leaderboard site), checked before any work.
+
+    A run writes the store and builds the site at its very end, hours in; a folder that cannot be
+    written is one line now, naming the option or variable to change, instead of a lost run then.
+    """
+    runs_what = "--runs-dir" if runs_given else ("$HARNESS_RUNS" if os.environ.get("HARNESS_RUNS") else "--runs-dir (default ./runs)")
+    paths.ensure_writable_dir(runs_root, runs_what)
+    from_env = os.environ.get("HARNESS_STORE")  # --store reads it too (its envvar)
+    if store is None:
+        store_what = runs_what  # results.sqlite in the runs folder
+    else:
+        store_what = "$HARNESS_STORE" if from_env and Path(from_env) == store else "--store"
+    if store_path.is_dir():
+        raise BadInputError(f"{store_path}: a folder; {store_what} names the results file, e.g. {store_path / 'results.sqlite'}")
+    paths.ensure_writable_dir(store_path.parent, f"{store_what} (the results store's folder)")
+    site_what = "$HARNESS_SITE" if os.environ.get("HARNESS_SITE") else "the leaderboard site folder (set $HARNESS_SITE to move it)"
+    paths.ensure_writable_dir(paths.site_dir(), site_what)
 
 
 def _parse_seeds(text: str) -> tuple[int, ...]:
@@ -116,6 +140,7 @@ def run_command(
         raise BadInputError(f"--precision {precision!r}: expected auto, fp32 or bf16")
     runs_root = runs_dir or paths.runs_dir()
     store_path = store or (runs_root / "results.sqlite" if runs_dir else paths.store_path())
+    _check_writable(runs_root, runs_dir is not None, store_path, store)
     request = RunRequest(
         submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device,
         precision=precision, resume=resume, force=force, compile=compile_model, data_path=data_path, root=root, runs_root=runs_root, store_path=store_path,
@@ -141,19 +166,23 @@ def run_command(
         results = run(request, observer)
     for r in results:
         note = " (reused a finished run)" if r.reused else ""
-        console.print(f"run {r.run_id} ({r.fold}): best epoch {r.best_epoch}, {r.duration_s:.0f} s{note}; files in {r.run_dir}")
+        console.print(
+            f"run {safe(r.run_id)} ({safe(r.fold)}): best epoch {r.best_epoch}, {r.duration_s:.0f} s{note}; "
+            f"files in {safe(r.run_dir)}", soft_wrap=True,
+        )
     summaries = summarise_folds(results, runs_root, root)
     if summaries:
         _print_fold_summaries(dataset, summaries)
     else:
         keys = [k for k in results[0].scores if k in OFFICIAL_KEYS] + [k for k in results[0].scores if k not in OFFICIAL_KEYS]
-        table = Table("key", *(r.run_id for r in results), title=f"{dataset} test scores (thresholds fitted on validation)")
+        title = f"{safe(dataset)} test scores (thresholds fitted on validation)"
+        table = Table("key", *(safe(r.run_id) for r in results), title=title)
         for key in keys:
-            table.add_row(key, *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for r in results))
+            table.add_row(safe(key), *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for r in results))
         console.print(table)
     site = paths.site_dir()
     from harness.leaderboard.boards import load_boards
     from harness.leaderboard.render import build_site  # jinja2: only when a run finishes
 
     build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
-    console.print(f"leaderboard: {(site / 'index.html').resolve()}")
+    console.print(f"leaderboard: {safe((site / 'index.html').resolve())}", soft_wrap=True)

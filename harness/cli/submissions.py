@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from harness.cli._common import console, handle_errors
+from harness.cli._common import console, handle_errors, safe
 from harness.errors import HarnessError
 
 app = typer.Typer(help="Submission folders: list, scaffold and check them.", no_args_is_help=True)
@@ -29,13 +28,13 @@ def list_command(
             submission = load_submission(name)
             params = f"{count_parameters(submission.build(num_tags)):,}"
         except HarnessError:  # one broken folder does not hide the others
-            table.add_row(escape(name), "[red]broken: run `harness submissions check`[/]", "", "", "", "", "")
+            table.add_row(safe(name), "[red]broken: run `harness submissions check`[/]", "", "", "", "", "")
             continue
         spec = submission.spec
         crop = "x".join(map(str, spec.input_shape(1)[2:]))
         training = str(spec.epochs) if spec.trains else "0 (as built)"
         table.add_row(
-            escape(name), escape(spec.title), spec.feature, crop, training, params, "yes" if spec.external_data else "no"
+            safe(name), safe(spec.title), spec.feature, crop, training, params, "yes" if spec.external_data else "no"
         )
     console.print(table)
 
@@ -52,8 +51,8 @@ def new_command(
     from harness.submissions import new_submission
 
     target = new_submission(name, directory)
-    console.print(f"[green]created[/] {escape(str(target))}: submission.toml, model.py, README.md")
-    hint = f"next: edit them (README.md says what to fill in), then `harness submissions check {escape(str(target))}`"
+    console.print(f"[green]created[/] {safe(str(target))}: submission.toml, model.py, README.md")
+    hint = f"next: edit them (README.md says what to fill in), then `harness submissions check {safe(str(target))}`"
     console.print(hint, soft_wrap=True)
 
 
@@ -78,4 +77,4 @@ def check_command(path: Annotated[str, typer.Argument(help="Submission folder or
         parts.append(f"loss {loss['first']:.4f} -> {loss['last']:.4f} in {loss['steps']} step(s)")
     else:
         parts.append("no training (epochs = 0): backward and loss-decrease checks skipped")
-    console.print(f"[green]ok[/] {escape(report['name'])}: " + "; ".join(parts), soft_wrap=True)
+    console.print(f"[green]ok[/] {safe(report['name'])}: " + "; ".join(parts), soft_wrap=True)
