@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,8 +11,9 @@ import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors
+from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors, safe
 from harness.errors import BadInputError
+from harness.scoring import MAX_BOOTSTRAP
 
 if TYPE_CHECKING:
     from harness.scoring import FoldsReport, ScoreReport
@@ -36,23 +38,35 @@ def score_command(
             help="Legacy: fit thresholds on the scored split's own labels, as the 2019 task scripts did; marked as such everywhere.",
         ),
     ] = False,
-    name: Annotated[str | None, typer.Option("--name", help="TEAM/RUN to record the scores under.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="With --record: TEAM/RUN to record the scores under (no control characters, no surrounding spaces)."),
+    ] = None,
     record: Annotated[bool, typer.Option("--record", help="Record the scores (and predictions) in the results store.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="With --record: replace the run already recorded under this TEAM/RUN and split.")
+    ] = False,
     external_data: Annotated[
         bool, typer.Option("--external-data", help="With --record: the run was trained with data beyond the training split.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     per_tag: Annotated[bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")] = False,
     bootstrap: Annotated[
-        int | None, typer.Option("--bootstrap", min=1, help="Replicates for 95% percentile intervals over items (e.g. 1000).")
+        int | None,
+        typer.Option(
+            "--bootstrap", min=1,
+            help=f"Replicates for 95% percentile intervals over items (e.g. 1000; at most {MAX_BOOTSTRAP}, about 3 ms each on MTG-Jamendo).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling.")] = 0,
     root: RootOption = None,
     store: StoreOption = None,
 ) -> None:
     """Score PREDICTIONS against a split with the official MediaEval keys (the CAL500 set for CAL500 datasets)."""
-    from harness.scoring import score_file, score_folds
+    from harness.scoring import check_bootstrap, score_file, score_folds
 
+    check_bootstrap(bootstrap)
+    _check_record_options(record, name, replace, external_data)
     if fold == "all":
         if decisions is not None or thresholds_from is not None:
             raise BadInputError("--fold all takes decisions from each run's validation file or --thresholds-on-test")
@@ -67,8 +81,8 @@ def score_command(
             reports = [reports[0].with_bootstrap(bootstrap, seed)]
     if bootstrap and folds_report is not None:
         raise BadInputError("--bootstrap applies to one prediction file; score folds one at a time for intervals")
-    _warn(reports)
-    run_ids = [_record(r, name, store, external_data) for r in reports] if record else []
+    run_ids = _record_all(reports, name, store, external_data, replace) if record else []
+    _warn(reports)  # after recording: a refused record is one line, not warnings and then the error
     if as_json:
         doc = folds_report.to_json() if folds_report is not None else reports[0].to_json()
         if run_ids:
@@ -81,13 +95,13 @@ def score_command(
         _print_scores(reports[0])
         _print_tags(reports[0], all_tags=per_tag)
     for run_id in run_ids:
-        console.print(f"recorded as {run_id}")
+        console.print(f"recorded as {safe(run_id)}")
 
 
 def _warn(reports: list[ScoreReport]) -> None:
     first = reports[0]
     for warning in dict.fromkeys(w for r in reports for w in (*r.warnings, *r.scores.warnings)):
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {safe(warning)}", soft_wrap=True)
     if first.thresholds_source == "test":
         err_console.print(
             "[bold yellow]warning:[/] thresholds fitted on the test labels (legacy MediaEval 2019 procedure): "
@@ -96,28 +110,56 @@ def _warn(reports: list[ScoreReport]) -> None:
     if first.thresholds_source == "none":
         err_console.print("[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score")
     for flag in dict.fromkeys(f for r in reports for f in r.flags):
-        err_console.print(f"[bold yellow]warning:[/] {flag}")
+        err_console.print(f"[bold yellow]warning:[/] {safe(flag)}", soft_wrap=True)
 
 
-def _record(report: ScoreReport, name: str | None, store: Path | None, external_data: bool = False) -> str:
+def _check_record_options(record: bool, name: str | None, replace: bool, external_data: bool) -> None:
+    """Options that only mean something with --record are refused without it, and --name is checked, before any work."""
+    if not record:
+        given = [flag for flag, value in (("--name", name is not None), ("--replace", replace), ("--external-data", external_data)) if value]
+        if given:
+            raise BadInputError(f"{', '.join(given)} only apply with --record; add --record to record the scores")
+    if name is not None:
+        _split_name(name)
+
+
+def _record_all(reports: list[ScoreReport], name: str | None, store: Path | None, external_data: bool, replace: bool) -> list[str]:
+    """Record every report, or none: with --fold all, a fold already recorded is found before the first write."""
+    from harness.results.store import ResultsStore
     from harness.scoring import record_report
 
-    team, run_name = _team_and_run(name, report.predictions.meta, report.predictions.path)
-    return record_report(report, store or paths.store_path(), team, run_name, external_data=external_data)
+    store_path = store or paths.store_path()
+    names = [_team_and_run(name, r.predictions.meta, r.predictions.path) for r in reports]
+    if len(reports) > 1 and not replace and store_path.is_file():
+        ids = {f"{team}/{run}@{r.split.dataset}/{r.split.fold}/{r.split.split}" for (team, run), r in zip(names, reports)}
+        taken = sorted(ids & {run.run_id for run in ResultsStore(store_path).list_runs()})
+        if taken:
+            raise BadInputError(
+                f"run {taken[0]!r} is already recorded in {store_path}; pass --replace to record the folds again, "
+                "or `harness runs delete RUN_ID` first"
+            )
+    return [
+        record_report(r, store_path, team, run, external_data=external_data, replace=replace)
+        for (team, run), r in zip(names, reports)
+    ]
 
 
-_MARKS = {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}
+# Escaped: "[thresholds fitted on test]" unescaped is a rich style tag, and the mark vanished from the title.
+_MARKS = {
+    key: safe(text)
+    for key, text in {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}.items()
+}
 
 
 def _print_scores(report: ScoreReport) -> None:
     target = report.split
-    title = f"{target.dataset} {target.fold} {target.split} ({len(target)} items){_MARKS.get(report.thresholds_source, '')}"
+    title = f"{safe(target.dataset)} {safe(target.fold)} {safe(target.split)} ({len(target)} items){_MARKS.get(report.thresholds_source, '')}"
     columns = ("key", "value", f"{round(100 * report.bootstrap['confidence'])}% interval") if report.intervals else ("key", "value")
     table = Table(*columns, title=title)
     for key, value in report.scores.values.items():
         interval = report.intervals.get(key)
-        cells = [f"[{interval.low:.4f}, {interval.high:.4f}]" if interval else "—"] if report.intervals else []
-        table.add_row(key, f"{value:.6f}", *cells)
+        cells = [safe(f"[{interval.low:.4f}, {interval.high:.4f}]") if interval else "—"] if report.intervals else []
+        table.add_row(safe(key), f"{value:.6f}", *cells)
     console.print(table)
     if report.intervals:
         console.print(f"[dim]bootstrap: {report.bootstrap['n']} replicates over items, seed {report.bootstrap['seed']}[/]")
@@ -128,19 +170,19 @@ def _print_folds(folds: FoldsReport) -> None:
     first = folds.reports[0]
     table = Table(
         "key", "mean ± std", "pooled", "min – max",
-        title=f"{first.split.dataset} {first.split.split}, {len(folds.reports)} folds{_MARKS.get(first.thresholds_source, '')}",
+        title=f"{safe(first.split.dataset)} {safe(first.split.split)}, {len(folds.reports)} folds{_MARKS.get(first.thresholds_source, '')}",
     )
     for key in first.scores.values:
         values = [r.scores.values[key] for r in folds.reports if key in r.scores.values]
         mean, std = folds.summary.mean.get(key), folds.summary.std.get(key)
         table.add_row(
-            key,
+            safe(key),
             "—" if mean is None else f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}",
             f"{folds.pooled[key]:.4f}" if folds.pooled and key in folds.pooled else "—",
             f"{min(values):.4f} – {max(values):.4f}" if values else "—",
         )
     console.print(table)
-    console.print(f"[dim]{folds.pooled_note}; std over folds with ddof=1; per-fold values with --json[/]")
+    console.print(f"[dim]{safe(folds.pooled_note)}; std over folds with ddof=1; per-fold values with --json[/]")
 
 
 def _print_tags(report: ScoreReport, all_tags: bool) -> None:
@@ -154,21 +196,52 @@ def _print_tags(report: ScoreReport, all_tags: bool) -> None:
     for label, rows in groups:
         for i, row in enumerate(rows):
             table.add_row(
-                label if i == 0 else "", short(row.tag), str(row.positives), fmt(row.roc_auc), fmt(row.pr_auc),
+                label if i == 0 else "", safe(short(row.tag)), str(row.positives), fmt(row.roc_auc), fmt(row.pr_auc),
                 fmt(row.precision), fmt(row.recall), fmt(row.f1), end_section=i == len(rows) - 1,
             )
     console.print(table)
     if report.tag_table.no_positive_tags:
-        console.print(f"[yellow]no positives, left out:[/] {', '.join(map(short, report.tag_table.no_positive_tags))}")
+        left_out = ", ".join(map(short, report.tag_table.no_positive_tags))
+        console.print(f"[yellow]no positives, left out:[/] {safe(left_out)}")
 
 
 def _team_and_run(name: str | None, meta: dict[str, object], path: Path | None) -> tuple[str, str]:
-    if name:
-        team, sep, run_name = name.partition("/")
-        if not sep or not team or not run_name:
-            raise BadInputError(f"--name {name!r}: expected TEAM/RUN, e.g. YL-UTokyo/run1")
-        return team, run_name
+    """TEAM and RUN from --name, else from the file: its submission and run id, or its name."""
+    if name is not None:
+        return _split_name(name)
     stem = path.stem if path is not None else "predictions"
     if meta.get("submission"):
-        return "harness", f"{meta['submission']}:{meta.get('run_id', stem)}"
-    return "anonymous", stem
+        team, run_name = "harness", f"{meta['submission']}:{meta.get('run_id', stem)}"
+    else:
+        team, run_name = "anonymous", stem
+    problem = _name_problem(team) or _name_problem(run_name)
+    if problem:
+        raise BadInputError(f"{path}: the run name {run_name!r} it gives {problem}; pass --name TEAM/RUN")
+    return team, run_name
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _name_problem(part: str) -> str | None:
+    """Why ``part`` cannot be a team or run name (None if it can).
+
+    A name is recorded for good and printed by every later command and on the leaderboard: control
+    characters (newlines, ANSI escapes, NUL) and surrounding spaces are refused; markup characters
+    such as ``[`` are legal text and are printed as such.
+    """
+    if _CONTROL.search(part):
+        return "holds a control character (newline, tab, escape or NUL)"
+    if part != part.strip():
+        return "starts or ends with whitespace"
+    return None
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    team, sep, run_name = name.partition("/")
+    if not sep or not team or not run_name:
+        raise BadInputError(f"--name {name!r}: expected TEAM/RUN, e.g. YL-UTokyo/run1")
+    problem = _name_problem(team) or _name_problem(run_name)
+    if problem:
+        raise BadInputError(f"--name {name!r} {problem}; use a plain TEAM/RUN, e.g. YL-UTokyo/run1")
+    return team, run_name

@@ -74,3 +74,26 @@ def test_fold_all_needs_one_file_per_fold(two_folds: Path) -> None:
     assert result.exit_code == 2 and "one file per fold" in result.output and "(2: fold-0..fold-1)" in result.output
     two = runner.invoke(app, ["score", str(path), str(path), "--dataset", "moods"])
     assert two.exit_code == 2 and "--fold all" in two.output
+
+
+def test_fold_all_records_every_fold_or_none(two_folds: Path) -> None:
+    """--fold all --record of a name one fold of which is already recorded writes nothing (was: the first folds)."""
+    from harness.datasets import open_dataset
+    from harness.results.store import ResultsStore
+
+    dataset = open_dataset("moods")
+    files = []
+    for fold in ("fold-0", "fold-1"):
+        path = two_folds / f"{fold}.npy"
+        np.save(path, np.random.default_rng(2).random(dataset.split(fold, "test").labels.shape))
+        files.append(str(path))
+    store = two_folds / "store.sqlite"
+    one = runner.invoke(app, ["score", files[1], "--dataset", "moods", "--fold", "fold-1", "--record", "--name", "t/r", "--store", str(store)])
+    assert one.exit_code == 0, one.output
+    both = ["score", *files, "--dataset", "moods", "--fold", "all", "--record", "--name", "t/r", "--store", str(store)]
+    refused = runner.invoke(app, both)
+    assert refused.exit_code == 2 and "t/r@moods/fold-1/test" in refused.stderr and "--replace" in refused.stderr
+    assert [r.run_id for r in ResultsStore(store).list_runs()] == ["t/r@moods/fold-1/test"]
+    replaced = runner.invoke(app, [*both, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert sorted(r.run_id for r in ResultsStore(store).list_runs()) == ["t/r@moods/fold-0/test", "t/r@moods/fold-1/test"]
