@@ -82,7 +82,7 @@ import torch
 
 from harness import paths
 from harness.errors import BadInputError, FormatError, HarnessError, RunFailedError, UnknownNameError
-from harness.features.extract import FEATURE_KINDS
+from harness.features.kinds import FEATURE_KINDS
 from harness.features.mel import MEL96
 from harness.features.stft import SQUARE_SIZES, SquareParams
 

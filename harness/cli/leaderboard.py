@@ -39,11 +39,11 @@ def build_command(
     print_site_built(built, target)
 
 
-def print_site_built(built: Any, target: Path) -> None:
-    """The build's warnings, one ``warning:`` line each on stderr, then where the site is."""
+def print_site_built(built: Any, target: Path, label: str = "") -> None:
+    """The build's warnings, one ``warning:`` line each on stderr, then where the site is (after ``label``)."""
     for warning in built.warnings:
         err_console.print(f"[bold yellow]warning:[/] {safe(' '.join(warning.splitlines()))}", soft_wrap=True)
-    console.print(f"wrote {len(built.pages)} pages; open {safe(Path(target).resolve() / 'index.html')}", soft_wrap=True)
+    console.print(f"{label}wrote {len(built.pages)} pages; open {safe(Path(target).resolve() / 'index.html')}", soft_wrap=True)
 
 
 def check_store_has_runs(store: Any) -> None:

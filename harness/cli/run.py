@@ -101,7 +101,9 @@ def _check_writable(runs_root: Path, runs_given: bool, store_path: Path, store: 
         raise BadInputError(f"{store_path}: a folder; {store_what} names the results file, e.g. {store_path / 'results.sqlite'}")
     paths.ensure_writable_dir(store_path.parent, f"{store_what} (the results store's folder)")
     site_what = "$HARNESS_SITE" if os.environ.get("HARNESS_SITE") else "the leaderboard site folder (set $HARNESS_SITE to move it)"
-    paths.ensure_writable_dir(paths.site_dir(), site_what)
+    from harness.leaderboard import site_folder
+
+    site_folder.check_target(paths.site_dir(), site_what)  # the build at the end replaces it whole
 
 
 def _parse_seeds(text: str) -> tuple[int, ...]:
@@ -184,5 +186,7 @@ def run_command(
     from harness.leaderboard.boards import load_boards
     from harness.leaderboard.render import build_site  # jinja2: only when a run finishes
 
-    build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
-    console.print(f"leaderboard: {safe((site / 'index.html').resolve())}", soft_wrap=True)
+    from harness.cli.leaderboard import print_site_built
+
+    built = build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
+    print_site_built(built, site, "leaderboard: ")

@@ -70,6 +70,9 @@ def delete_command(
 ) -> None:
     """Remove one run from the results store (its scores and predictions); its run folder, if any, stays on disk."""
     r = ResultsStore(store or paths.store_path()).delete(run_id)
+    if r is None:
+        console.print(f"deleted {safe(run_id)} (its row could not be read)")
+        return
     console.print(f"deleted {safe(r.run_id)} ({safe(r.team)}/{safe(r.run_name)} on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)})")
     if r.run_dir:
         console.print(f"its files are still in {safe(r.run_dir)}")

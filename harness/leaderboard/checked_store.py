@@ -69,26 +69,8 @@ class CheckedStore:
 
     def run_ids(self, dataset: str | None = None, fold: str | None = None,
                 split: str | None = None) -> list[str]:
-        """Ids of the runs matching every filter given, readable or not, newest first.
-
-        Read with the store's own read-only connection: the ids are what a row that cannot be
-        made a :class:`RunRecord` still has. A file that is not a store raises its FormatError.
-        """
-        store = self.store
-        if not store.path.exists():
-            return []
-        clauses, params = [], []
-        for column, value in (("dataset", dataset), ("fold", fold), ("split", split)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with store._connect(write=False) as conn:  # noqa: SLF001 (the store's read-only opening)
-            if not store._check_schema(conn):  # noqa: SLF001
-                return []
-            rows = conn.execute(f"SELECT run_id FROM runs {where} ORDER BY created_utc DESC, rowid DESC",
-                                params).fetchall()
-        return [str(row[0]) for row in rows]
+        """Ids of the runs matching every filter given, readable or not, newest first."""
+        return self.store.run_ids(dataset, fold, split)
 
     # -- predictions and labels ------------------------------------------------------------
 

@@ -122,6 +122,7 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
         store = prepare_features(
             dataset, kind, device, on_source=observer.source_progress,
             on_item=lambda state: observer.feature_progress(state.done, state.total), square=square,
+            on_wait=observer.stage,  # another prepare or run of this root holds its lock
         )
     distributed.barrier(dist)
     if not dist.is_main:  # the other ranks open the store rank 0 has made

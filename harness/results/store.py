@@ -261,9 +261,17 @@ class ResultsStore:
         """Remove one run (its scores, per-tag scores and predictions go with it); returns what it was.
 
         An unknown id raises :class:`UnknownNameError` listing the newest ids; the store is unchanged.
-        Labels of a split stay: other runs may share the fingerprint.
+        A row that cannot be read (edited by hand, written by older code) is removed too, and None
+        returned: deleting it is how such a row is got rid of. Labels of a split stay: other runs
+        may share the fingerprint.
         """
-        removed = self.get(run_id)
+        removed: RunRecord | None
+        try:
+            removed = self.get(run_id)
+        except FormatError:
+            if run_id not in self.run_ids():
+                raise  # the file itself, not the row
+            removed = None
         with self._connect(write=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -287,6 +295,28 @@ class ResultsStore:
                 clauses.append(f"r.{column} = ?")
                 params.append(value)
         return self._select(" AND ".join(clauses), params)
+
+    def run_ids(self, dataset: str | None = None, fold: str | None = None,
+                split: str | None = None) -> list[str]:
+        """Ids of the runs matching every filter given, newest first, whether or not their rows can be read.
+
+        A row that cannot be made a :class:`RunRecord` still has its id: this is how a reader
+        skips such a row (and :meth:`delete` removes it). A file that is not a store raises its FormatError.
+        """
+        if not self.path.exists():
+            return []
+        clauses, params = [], []
+        for column, value in (("dataset", dataset), ("fold", fold), ("split", split)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._connect(write=False) as conn:
+            if not self._check_schema(conn):
+                return []
+            rows = conn.execute(f"SELECT run_id FROM runs {where} ORDER BY created_utc DESC, rowid DESC",
+                                params).fetchall()
+        return [str(row[0]) for row in rows]
 
     def get(self, run_id: str) -> RunRecord:
         """The run with this id; if absent, :class:`UnknownNameError` listing the newest ids."""
@@ -395,7 +425,8 @@ class ResultsStore:
                 thresholds_source=thresholds_source, external_data=bool(external_data),
                 provenance=json.loads(provenance), config=json.loads(config), run_dir=run_dir)
         except (BadInputError, ValueError, TypeError) as exc:
-            raise self._format_error(f"run {run_id!r} cannot be read ({exc})") from exc
+            raise FormatError(f"{self.path}: run {run_id!r} cannot be read ({exc}); remove it with "
+                              f"`harness runs delete {run_id}`") from exc
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool, timeout: float = 30.0) -> Iterator[sqlite3.Connection]:

@@ -134,6 +134,19 @@ def test_a_run_the_store_cannot_read_is_left_off_with_a_warning(store: Path, iso
     assert not (isolated_paths / "site" / "runs" / run_page_name(DAMAGED)).exists()
 
 
+def test_runs_delete_removes_a_row_the_store_cannot_read(store: Path, isolated_paths: Path) -> None:
+    _sql(store, "UPDATE runs SET config = '[1, 2]' WHERE run_id = ?", DAMAGED)
+    listed = cli("runs", "list")  # the row breaks the listing: the one line says how to get rid of it
+    assert_clean_error(listed, "cannot be read", "harness runs delete")
+    deleted = cli("runs", "delete", DAMAGED)
+    assert deleted.code == 0 and deleted.exception is None, repr(deleted)
+    assert "could not be read" in deleted.stdout
+    assert ResultsStore(store).run_ids() == ["good", "poor"]
+    assert [r.run_id for r in ResultsStore(store).list_runs()] == ["good", "poor"]
+    out = cli("leaderboard", "build")
+    assert out.code == 0 and not _warnings(out), repr(out)
+
+
 @pytest.mark.parametrize("provenance, shown", [
     ('{"flags": 5}', ">5<"),  # one flag, recorded bare
     ('{"flags": "leaky: one song in train and test"}', ">leaky<"),

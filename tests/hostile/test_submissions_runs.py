@@ -317,7 +317,20 @@ def test_run_checks_every_folder_it_writes_first(tiny_toy: Path, tmp_path: Path,
     else:
         value = under_a_file / "results.sqlite" if where == "$HARNESS_STORE" else under_a_file
         env[where[1:]] = str(value)
-    assert_clean_error(cli(*args, env=env), str(under_a_file), where, "cannot write here")
+    named = under_a_file.parent if where == "$HARNESS_SITE" else under_a_file  # the site is built beside its folder
+    assert_clean_error(cli(*args, env=env), str(named), where, "cannot write here")
+    assert not (tmp_path / "data").exists() and not any((tmp_path / "runs").rglob("config.json"))  # no work began
+
+
+def test_run_refuses_a_site_folder_a_build_would_not_replace_before_work(tiny_toy: Path, tmp_path: Path) -> None:
+    """The site is replaced whole at the end of a run: a folder of someone's files is refused first, not hours in."""
+    folder = _submission(tmp_path / "sub")
+    site = tmp_path / "my-notes"
+    site.mkdir()
+    (site / "thesis.tex").write_text("keep me")
+    out = cli("run", folder, "--device", "cpu", env={"HARNESS_SITE": str(site)})
+    assert_clean_error(out, str(site), "thesis.tex", "$HARNESS_SITE")
+    assert (site / "thesis.tex").read_text() == "keep me" and sorted(p.name for p in site.iterdir()) == ["thesis.tex"]
     assert not (tmp_path / "data").exists() and not any((tmp_path / "runs").rglob("config.json"))  # no work began
 
 
@@ -356,6 +369,27 @@ def test_run_prints_paths_with_markup_as_text(tiny_toy: Path, tmp_path: Path) ->
     assert out.code == 0, out
     assert f"files in {runs}" in " ".join(out.stdout.split()) and str(site / "index.html") in out.stdout
     assert (site / "index.html").is_file()
+
+
+def test_run_names_a_recorded_run_its_board_left_off(tiny_toy: Path, tmp_path: Path) -> None:
+    """A run ends by building the site: a row of the store it cannot use is a warning naming it, not silence."""
+    import sqlite3
+
+    from harness.results.store import ResultsStore, RunRecord
+
+    store = tmp_path / "runs" / "results.sqlite"
+    ResultsStore(store).record(RunRecord(
+        run_id="old[/]run", dataset="toy", fold="split-0", split="test", submission="net", team="team",
+        run_name="seed-0", fingerprint="f" * 64, scores={"PR-AUC-macro": 0.5}))
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE runs SET config = '[1, 2]'")
+    db.close()
+    folder = _submission(tmp_path / "sub", epochs="1")
+    out = cli("run", folder, "--device", "cpu", "--runs-dir", tmp_path / "runs", env={"HARNESS_SITE": str(tmp_path / "site")})
+    assert out.code == 0 and out.exception is None, repr(out)
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "'old[/]run'" in warnings[0] and "left off the boards" in warnings[0], repr(out)
+    assert "leaderboard: wrote" in out.stdout
 
 
 def test_submissions_list_prints_titles_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
