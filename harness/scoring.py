@@ -318,7 +318,7 @@ def record_report(
     from datetime import datetime, timezone
 
     from harness.datasets.fetch import sha256_file
-    from harness.protocol.provenance import environment
+    from harness.provenance import environment
     from harness.results.store import ResultsStore, RunRecord
 
     target = report.split

@@ -1011,7 +1011,7 @@ def _provenance_rows(run: RunRecord) -> list[dict[str, Any]]:
     if "config_hash" in p:
         add("Config hash", _plain(p.pop("config_hash")), mono=True)
     elif run.config:
-        from harness.protocol.provenance import config_hash
+        from harness.provenance import config_hash
 
         add("Config hash", config_hash(run.config), mono=True)
     add("Split fingerprint", run.fingerprint, mono=True)

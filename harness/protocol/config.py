@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from harness.errors import BadInputError
-from harness.protocol.provenance import config_hash
+from harness.provenance import config_hash
 
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
 

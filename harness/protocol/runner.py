@@ -50,7 +50,7 @@ from harness.protocol import distributed
 from harness.protocol.config import RunConfig
 from harness.protocol.crops import CropGatherer, StreamingGatherer
 from harness.protocol.loop import predict, train_epoch
-from harness.protocol.provenance import environment
+from harness.provenance import environment
 from harness.protocol.request import RunObserver, RunRequest, RunResult, check_data_path
 from harness.results.predictions import save_predictions
 from harness.results.rundir import RunDirectory, RunInUseError, find_resumable, new_run_directory, reserve_timestamped

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.protocol.provenance import git_state
+from harness.provenance import git_state
 
 
 @dataclass(frozen=True)

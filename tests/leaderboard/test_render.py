@@ -468,7 +468,7 @@ def test_fold_board_in_toml(tmp_path: Path) -> None:
 
 
 def test_run_page_provenance_is_a_readable_table(tmp_path: Path) -> None:
-    from harness.protocol.provenance import config_hash
+    from harness.provenance import config_hash
 
     store = ResultsStore(tmp_path / "results.sqlite")
     provenance = {"git_commit": "abc123def", "git_dirty": True, "device": "cuda: NVIDIA H100",

@@ -99,7 +99,7 @@ def test_cuda_run(tiny_toy: Path, isolated_paths: Path) -> None:
 
 
 def test_device_descriptions() -> None:
-    from harness.protocol.provenance import device_description
+    from harness.provenance import device_description
 
     assert device_description(None).startswith("cpu")
     assert "threads" in device_description(torch.device("cpu"))
