@@ -77,10 +77,10 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from harness.results.benchmark_table import Row, git_commit, report
 from harness.features.extract import extract_many
 from harness.features.store import FeatureStore, build_store
 from harness.protocol.crops import CropGatherer, random_starts
+from benchmark_table import Row, git_commit, report  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"

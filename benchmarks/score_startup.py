@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.results.benchmark_table import Row, git_commit, report
+from benchmark_table import Row, git_commit, report  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"

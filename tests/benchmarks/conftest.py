@@ -19,6 +19,8 @@ RESULTS_BEFORE = "| benchmark | device | commit | date | figure | goal |\n|---|-
 def load_script(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
     """``load_script("train_speed")``: benchmarks/train_speed.py as a module."""
 
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # the scripts import benchmark_table from beside them
+
     def load(name: str) -> ModuleType:
         spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
