@@ -33,7 +33,7 @@ def build_command(
     if not allow_empty:
         check_store_has_runs(results)
     from harness.leaderboard.boards import load_boards
-    from harness.leaderboard.render import build_site  # jinja2: imported only by this command
+    from harness.leaderboard.site_build import build_site  # jinja2: imported only by this command
 
     built = build_site(results, load_boards(paths.leaderboards_dir()), target)
     print_site_built(built, target)

@@ -184,7 +184,7 @@ def run_command(
         console.print(table)
     site = paths.site_dir()
     from harness.leaderboard.boards import load_boards
-    from harness.leaderboard.render import build_site  # jinja2: only when a run finishes
+    from harness.leaderboard.site_build import build_site  # jinja2: only when a run finishes
 
     from harness.cli.leaderboard import print_site_built
 

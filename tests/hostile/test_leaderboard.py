@@ -26,7 +26,7 @@ import pytest
 from hostile import REPO, Outcome, assert_clean_error, cli, cli_process, snapshot, start_process
 
 from harness.datasets.splits import SplitData
-from harness.leaderboard.render import run_page_name
+from harness.leaderboard.pages import run_page_name
 from harness.leaderboard.site_folder import MARKER
 from harness.results.store import ResultsStore, RunRecord
 

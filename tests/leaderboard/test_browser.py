@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.leaderboard.boards import Board, Column
-from harness.leaderboard.render import build_site, run_page_name
+from harness.leaderboard.pages import run_page_name
+from harness.leaderboard.site_build import build_site
 from harness.results.store import ResultsStore, RunRecord
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.leaderboard.boards import load_board
-from harness.leaderboard.render import rank_runs
+from harness.leaderboard.ranking import rank_runs
 from harness.results.store import ResultsStore
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
-import types
 from dataclasses import replace
 from html import escape
 from pathlib import Path
@@ -14,7 +12,10 @@ import pytest
 
 from harness.errors import FormatError
 from harness.leaderboard.boards import Board, Column, load_board, load_boards
-from harness.leaderboard.render import build_site, rank_runs, run_page_name
+from harness.leaderboard import charts, ranking
+from harness.leaderboard.pages import run_page_name
+from harness.leaderboard.ranking import rank_runs
+from harness.leaderboard.site_build import build_site
 from harness.results.store import ResultsStore, RunRecord
 
 REPO = Path(__file__).resolve().parents[2]
@@ -271,12 +272,10 @@ def test_fold_flags_show_as_badges(tmp_path: Path) -> None:
 # -- ties, seeds, intervals ------------------------------------------------------------------
 
 
-def fake_module(monkeypatch, name: str, **functions) -> None:
-    """Install ``harness.leaderboard.<name>`` with these functions, whether or not it exists."""
-    module = types.ModuleType(f"harness.leaderboard.{name}")
+def fake_module(monkeypatch, module, **functions) -> None:
+    """Replace these functions where ``module`` (ranking: ties; charts: curves) calls them."""
     for key, value in functions.items():
-        setattr(module, key, value)
-    monkeypatch.setitem(sys.modules, f"harness.leaderboard.{name}", module)
+        monkeypatch.setattr(module, key, value)
 
 
 def rank_cells(html: str) -> list[tuple[str, str]]:
@@ -300,7 +299,7 @@ def test_rank_bands_share_the_rank_of_their_first_run(tmp_path: Path, monkeypatc
         seen.append([r.run_id for r in runs])
         return {"a": 1, "b": 1, "c": 1, "d": 2, "e": 3}
 
-    fake_module(monkeypatch, "ties", rank_bands=rank_bands)
+    fake_module(monkeypatch, ranking, rank_bands=rank_bands)
     out = tmp_path / "site"
     build_site(ties_store(tmp_path), [toy_board()], out)
     assert seen == [["a", "b", "c", "d", "e"]]  # ranked order, only runs with the primary metric
@@ -314,17 +313,21 @@ def test_rank_bands_share_the_rank_of_their_first_run(tmp_path: Path, monkeypatc
     assert "p ≥ 0.05" in html
 
 
-def test_without_ties_module_ranks_are_plain(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "harness.leaderboard.ties", None)  # import fails
+def test_a_failing_paired_test_leaves_ranks_plain_with_a_warning(tmp_path: Path, monkeypatch) -> None:
+    def rank_bands(store, board, runs):
+        raise ValueError("no common items")
+
+    fake_module(monkeypatch, ranking, rank_bands=rank_bands)
     out = tmp_path / "site"
-    build_site(ties_store(tmp_path), [toy_board()], out)
+    built = build_site(ties_store(tmp_path), [toy_board()], out)
     html = read(out / "toy.html")
     assert [rank for _, rank in rank_cells(html)] == ["1", "2", "3", "4", "5", "—"]
     assert "not significantly different" not in html
+    assert built.warnings == ["board 'toy' shows no tie bands: a paired test failed (no common items)"]
 
 
 def test_unknown_run_ids_in_bands_keep_their_rank(tmp_path: Path, monkeypatch) -> None:
-    fake_module(monkeypatch, "ties", rank_bands=lambda store, board, runs: {"d": 2, "e": 2})
+    fake_module(monkeypatch, ranking, rank_bands=lambda store, board, runs: {"d": 2, "e": 2})
     out = tmp_path / "site"
     build_site(ties_store(tmp_path), [toy_board()], out)
     assert [rank for _, rank in rank_cells(read(out / "toy.html"))] == [
@@ -510,7 +513,7 @@ def test_run_page_pr_curve_when_predictions_exist(tmp_path: Path, monkeypatch) -
             return None
         return [(0.0, 1.0), (0.5, 0.6), (1.0, 0.2)]
 
-    fake_module(monkeypatch, "curves", pr_curve=pr_curve)
+    fake_module(monkeypatch, charts, pr_curve=pr_curve)
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("curve", "cnet", 0.5, scores={"PR-AUC-macro": 0.5, "PR-AUC-micro": 0.61}))
     store.record(run("none", "nnet", 0.4))
@@ -547,8 +550,8 @@ def test_index_shows_dataset_citation_and_licence(tmp_path: Path) -> None:
 
 
 def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) -> None:
-    fake_module(monkeypatch, "ties", rank_bands=lambda s, b, runs: {r.run_id: 1 for r in runs})
-    fake_module(monkeypatch, "curves", pr_curve=lambda s, r: [(0.0, 1.0), (1.0, 0.1)])
+    fake_module(monkeypatch, ranking, rank_bands=lambda s, b, runs: {r.run_id: 1 for r in runs})
+    fake_module(monkeypatch, charts, pr_curve=lambda s, r: [(0.0, 1.0), (1.0, 0.1)])
     store = ResultsStore(tmp_path / "results.sqlite")
     hostile = dict(team=XSS, run_name=XSS, tag_scores={XSS: {"PR-AUC": 0.3}},
                    provenance={"flags": [XSS], "libraries": {XSS: XSS}, XSS: XSS,

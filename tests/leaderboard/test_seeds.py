@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from harness.leaderboard.boards import Board, Column
-from harness.leaderboard.render import (build_site, configuration_key, group_seeds,
-                                        run_page_name, summarise_seeds)
+from harness.leaderboard.pages import run_page_name
+from harness.leaderboard.ranking import configuration_key, group_seeds, summarise_seeds
+from harness.leaderboard.site_build import build_site
 from harness.results.store import ResultsStore, RunRecord
 
 XSS = "<img src=x onerror=alert(1)>"

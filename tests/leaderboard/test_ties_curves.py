@@ -10,7 +10,7 @@ from sklearn.metrics import average_precision_score
 
 from harness.datasets.splits import SplitData
 from harness.leaderboard.boards import Board, Column
-from harness.leaderboard.curves import pr_curve
+from harness.leaderboard.charts import pr_curve
 from harness.leaderboard.ties import rank_bands
 from harness.results.store import ResultsStore, RunRecord
 
