@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Make a registry's committed ``folds.tsv`` from the source files (CAL500, CAL500exp and variants).
+"""Make a registry's committed ``parts.tsv`` (its part assignment) from the source files (CAL500, CAL500exp and variants).
 
-    python datasets/make_folds.py cal500 --root /data/cal500            # writes datasets/cal500/folds.tsv
+    python datasets/make_folds.py cal500 --root /data/cal500            # writes datasets/cal500/parts.tsv
     python datasets/make_folds.py cal500exp --root /data/cal500exp --check   # compare, write nothing
 
 Reads the registry ``datasets/<name>/dataset.toml`` (or ``$HARNESS_REGISTRY/<name>/``): its tags,
@@ -9,7 +9,7 @@ Reads the registry ``datasets/<name>/dataset.toml`` (or ``$HARNESS_REGISTRY/<nam
 which reads the source files under ``--root``. Writes the TSV atomically (``--out`` elsewhere),
 then prints the SHA-256 digests to pin in the registry: ``[folds] sha256`` and ``[source.sha256]``
 / ``[source.tree_sha256]``. The same source files always give the same bytes; the generators are
-in ``harness.datasets.folds``. Exit status: 0 written (or equal with ``--check``), 1 ``--check``
+in ``harness.datasets.fold_generators``. Exit status: 0 written (or equal with ``--check``), 1 ``--check``
 found a difference, 2 bad input.
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from harness import atomic
 from harness.datasets import open_dataset
-from harness.datasets.folds import CommittedFoldsDataset, sha256_bytes
+from harness.datasets.checksums import sha256_bytes
+from harness.datasets.committed_folds import CommittedFoldsDataset
 from harness.errors import HarnessError
 
 

@@ -6,14 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+from harness.datasets import audit
+from harness.datasets.findings import Finding
 from harness.datasets.registry import DatasetSpec, resolve_split
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError
-
-if TYPE_CHECKING:
-    from harness.datasets.audit import Finding
 
 Progress = Callable[[int, int], None]
 
@@ -77,10 +74,16 @@ class Dataset(ABC):
         return ""
 
     def verify(self) -> list[Finding]:
-        """Audit the dataset on disk: the per-fold audits, plus what a family adds (checksums, counts)."""
-        from harness.datasets.audit import audit_fold
+        """Audit the dataset on disk (:func:`harness.datasets.audit.verify`)."""
+        return audit.verify(self)
 
-        return [finding for fold in self.spec.folds for finding in audit_fold(self, fold)]
+    def source_findings(self) -> tuple[list[Finding], bool]:
+        """What a family checks of its sources (checksums, counts), and whether its folds can be read."""
+        return [], True
+
+    def fold_findings(self) -> list[Finding]:
+        """The per-fold audits (overlap, tag coverage); families add their own (artists, fold sets)."""
+        return [finding for fold in self.spec.folds for finding in audit.audit_fold(self, fold)]
 
     def fetch(self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None) -> list[Path]:
         """Download source files into the root, verifying each; families with remote files override it."""

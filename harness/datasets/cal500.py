@@ -35,17 +35,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from harness.datasets.base import Progress
-from harness.datasets.fetch import sha256_file
-from harness.datasets.folds import CommittedFoldsDataset, ItemTable
+from harness.datasets.checksums import sha256_file
+from harness.datasets.committed_folds import CommittedFoldsDataset, ItemTable
+from harness.datasets.findings import Finding
 from harness.errors import DataMissingError, FormatError
-
-if TYPE_CHECKING:
-    from harness.datasets.audit import Finding
 
 SONG_NAMES = "songNames.txt"
 VOCAB = "vocab.txt"
@@ -366,8 +363,6 @@ class CAL500Dataset(CommittedFoldsDataset):
         return sha256_file(self.require(SONG_NAMES))
 
     def _source_findings_extra(self) -> list[Finding]:
-        from harness.datasets.audit import Finding
-
         findings = []
         emotions = [t for t in self.spec.tags if survey_question(t) is not None]
         if not emotions:

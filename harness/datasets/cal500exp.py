@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from harness.datasets.base import AudioSource, Progress
-from harness.datasets.folds import CommittedFoldsDataset, ItemTable, tree_sha256
+from harness.datasets.checksums import tree_sha256
+from harness.datasets.committed_folds import CommittedFoldsDataset, ItemTable
 from harness.errors import DataMissingError, FormatError
 
 SEGMENTS_DIR = "SegLabelHard"

@@ -2,7 +2,7 @@
 writes, and move it into place only when its SHA-256 is the pinned one.
 
 A reader therefore never sees a half-downloaded or corrupt file under its real name: a mismatch
-raises :class:`~harness.errors.FormatError` naming the file, the expected and the actual hash and
+raises :class:`~harness.datasets.checksums.ChecksumError` naming the file, the expected and the actual hash and
 the command that fetches a good copy, and leaves nothing behind. Files already present with the
 right hash are not downloaded again. ``http``, ``https`` and ``file`` URLs work (``file`` is handy
 for a local mirror); proxies from the environment are used except for loopback hosts.
@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import atomic_path
-from harness.errors import DataMissingError, FormatError
+from harness.datasets.checksums import CHUNK_BYTES, ChecksumError, sha256_file
+from harness.errors import DataMissingError
 
-CHUNK_BYTES = 1 << 20
+__all__ = ["PinnedFile", "download_verified", "fetch_pinned", "join_url", "sha256_file"]
+
 TIMEOUT_S = 60.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -44,14 +46,6 @@ class PinnedFile:
         if not self.path or Path(self.path).is_absolute() or ".." in parts:
             raise ValueError(f"pinned path {self.path!r} must be relative and stay inside the root")
         object.__setattr__(self, "sha256", digest)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def join_url(base_url: str, path: str) -> str:
@@ -88,7 +82,7 @@ def download_verified(url: str, target: Path, sha256: str, fetch_command: str, t
             raise DataMissingError(f"{url}: download failed ({reason}); nothing written to {target} (`{fetch_command}` retries)") from exc
         actual = digest.hexdigest()
         if actual != expected:
-            raise FormatError(
+            raise ChecksumError(
                 f"{target.name}: checksum mismatch downloading {url}: expected sha256 {expected}, got {actual}; "
                 f"nothing written; `{fetch_command}` fetches a good copy (or pass --base-url to use another mirror)"
             )

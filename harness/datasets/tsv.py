@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 
 from harness.datasets.base import Dataset, Progress
-from harness.datasets.fetch import sha256_file
+from harness.datasets.checksums import sha256_file
 from harness.datasets.registry import SPLITS
 from harness.datasets.splits import SplitData, label_matrix
 from harness.datasets.textfile import read_utf8, tsv_rows

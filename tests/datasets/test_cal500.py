@@ -20,7 +20,7 @@ from harness.datasets.cal500 import (
     read_surveys,
     survey_agreement,
 )
-from harness.datasets.folds import positives_per_part
+from harness.datasets.fold_generators import positives_per_part
 from harness.errors import BadInputError, DataMissingError, FormatError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ names = {tags}
 
 [folds]
 names = {folds}
-file = "folds.tsv"
+file = "parts.tsv"
 sha256 = "{folds_sha}"
 n_parts = {n_parts}
 seed = 11
@@ -138,7 +138,7 @@ def _toml_list(values: tuple[str, ...] | list[str]) -> str:
 
 @pytest.fixture
 def cal500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, np.ndarray]:
-    """(registry folder, data root, hard matrix) with a committed folds.tsv made by the family."""
+    """(registry folder, data root, hard matrix) with a committed parts.tsv made by the family."""
     root = tmp_path / "cal500-data"
     hard = write_cal500(root)
     registry = tmp_path / "registry"
@@ -146,7 +146,7 @@ def cal500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path,
     monkeypatch.setenv("HARNESS_REGISTRY", str(registry))
     dataset = open_dataset("cal500", root)
     text = dataset.make_fold_text()
-    (folder / "folds.tsv").write_text(text)
+    (folder / "parts.tsv").write_text(text)
     write_registry(registry, root, folds_sha=hashlib.sha256(text.encode()).hexdigest())
     return folder, root, hard
 
@@ -219,12 +219,12 @@ def test_make_folds_script_is_deterministic(cal500: tuple[Path, Path, np.ndarray
     done = subprocess.run([sys.executable, str(script), "cal500", "--root", str(root), "--out", str(out)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes() == (folder / "folds.tsv").read_bytes()
+    assert out.read_bytes() == (folder / "parts.tsv").read_bytes()
     assert "sha256" in done.stdout and "songNames.txt" in done.stdout
     check = subprocess.run([sys.executable, str(script), "cal500", "--root", str(root), "--check"],
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0 and "identical" in check.stdout
-    (folder / "folds.tsv").write_text((folder / "folds.tsv").read_text().replace("\t0\t", "\t1\t", 1))
+    (folder / "parts.tsv").write_text((folder / "parts.tsv").read_text().replace("\t0\t", "\t1\t", 1))
     check = subprocess.run([sys.executable, str(script), "cal500", "--root", str(root), "--check"],
                            capture_output=True, text=True, check=False)
     assert check.returncode == 1 and "DIFFERS" in check.stdout
@@ -251,17 +251,17 @@ def test_verify_reports_a_changed_source(cal500: tuple[Path, Path, np.ndarray]) 
         open_dataset("cal500", root).split(0, "test")
 
 
-def test_edited_folds_tsv_is_refused(cal500: tuple[Path, Path, np.ndarray]) -> None:
+def test_edited_parts_tsv_is_refused(cal500: tuple[Path, Path, np.ndarray]) -> None:
     folder, root, _ = cal500
-    path = folder / "folds.tsv"
+    path = folder / "parts.tsv"
     path.write_text(path.read_text().replace("\t0\t", "\t1\t", 1))
     with pytest.raises(FormatError, match="committed folds were changed"):
         open_dataset("cal500", root).split(0, "test")
 
 
-def test_folds_tsv_missing_an_item(cal500: tuple[Path, Path, np.ndarray]) -> None:
+def test_parts_tsv_missing_an_item(cal500: tuple[Path, Path, np.ndarray]) -> None:
     folder, root, _ = cal500
-    path = folder / "folds.tsv"
+    path = folder / "parts.tsv"
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
     write_registry(folder.parent, root)  # unpinned, so the content check speaks
     with pytest.raises(FormatError, match="1 items of .* have no part"):

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.datasets import open_dataset
-from harness.datasets.folds import groups_in_several_parts, positives_per_part
+from harness.datasets.fold_generators import groups_in_several_parts, positives_per_part
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 CAL500 = REFERENCE / "cal500"

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.datasets import open_dataset
 from harness.datasets.cal500exp import LEAKY_FLAG, CAL500expDataset, segment_id
-from harness.datasets.folds import groups_in_several_parts, positives_per_part, tree_sha256
+from harness.datasets.checksums import tree_sha256
+from harness.datasets.fold_generators import groups_in_several_parts, positives_per_part
 from harness.errors import DataMissingError, FormatError
 
 HEADER_TAGS = ("Emotion-Angry_/_Agressive", "Emotion-Happy", "Emotion-Sad", "Instrument_-_Bass", "Instrument_-_Piano-Solo")
@@ -40,7 +41,7 @@ names = {tags}
 
 [folds]
 names = {folds}
-file = "folds.tsv"
+file = "parts.tsv"
 n_parts = {n_parts}
 seed = 3
 
@@ -106,14 +107,14 @@ def _toml_list(values: tuple[str, ...] | list[str]) -> str:
 
 @pytest.fixture
 def exp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, dict]:
-    """(registry folder, data root, segments by song) with folds.tsv made for both registries."""
+    """(registry folder, data root, segments by song) with parts.tsv made for both registries."""
     root = tmp_path / "exp-data"
     songs = write_seglabelhard(root)
     registry = tmp_path / "registry"
     monkeypatch.setenv("HARNESS_REGISTRY", str(registry))
     for name, tags in (("cal500exp", EMOTIONS), ("cal500exp-all", HEADER_TAGS)):
         folder = write_registry(registry, root, name, tags)
-        (folder / "folds.tsv").write_text(open_dataset(name, root).make_fold_text())
+        (folder / "parts.tsv").write_text(open_dataset(name, root).make_fold_text())
     return registry / "cal500exp", root, songs
 
 
@@ -191,7 +192,7 @@ def test_verify(exp: tuple[Path, Path, dict]) -> None:
 
 def test_make_fold_text_is_deterministic(exp: tuple[Path, Path, dict]) -> None:
     folder, root, _ = exp
-    assert open_dataset("cal500exp", root).make_fold_text().encode() == (folder / "folds.tsv").read_bytes()
+    assert open_dataset("cal500exp", root).make_fold_text().encode() == (folder / "parts.tsv").read_bytes()
 
 
 def test_cli_show_and_verify(exp: tuple[Path, Path, dict]) -> None:
@@ -260,7 +261,7 @@ def test_missing_folder_names_it_and_the_source(exp: tuple[Path, Path, dict], tm
 
 def test_folds_for_other_segments_are_refused(exp: tuple[Path, Path, dict]) -> None:
     folder, root, _ = exp
-    path = folder / "folds.tsv"
+    path = folder / "parts.tsv"
     lines = path.read_text().splitlines()
     lines[1] = "band_99-song_99/1.000-4.000" + lines[1][lines[1].index("\t"):]
     path.write_text("\n".join(lines) + "\n")

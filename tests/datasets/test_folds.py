@@ -1,4 +1,4 @@
-"""Fold generators, the folds.tsv format and the [folds] registry table (harness.datasets.folds)."""
+"""Fold generators, the parts.tsv format and the [folds] registry table (harness.datasets.fold_generators, fold_table)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.datasets.folds import (
+from harness.datasets.checksums import tree_sha256
+from harness.datasets.fold_generators import (
     fold_masks,
-    format_folds_tsv,
     grouped_stratified_parts,
     groups_in_several_parts,
     impossible_tags,
     positives_per_part,
     random_parts,
-    read_folds_config,
-    read_folds_tsv,
     repair_coverage,
     stratified_parts,
-    tree_sha256,
 )
+from harness.datasets.fold_table import format_parts_tsv, read_folds_config, read_parts_tsv
 from harness.errors import DataMissingError, FormatError
 
 
@@ -107,12 +105,12 @@ def test_stratified_parts_properties(n_items: int, n_tags: int, seed: int, rate:
     assert np.array_equal(parts, stratified_parts(labels, 5, seed))
 
 
-def test_folds_tsv_roundtrip(tmp_path: Path) -> None:
-    text = format_folds_tsv(["a", "b/1.000-2.000", "c"], {"part": np.array([0, 2, 1]), "random_part": np.array([1, 1, 0])})
+def test_parts_tsv_roundtrip(tmp_path: Path) -> None:
+    text = format_parts_tsv(["a", "b/1.000-2.000", "c"], {"part": np.array([0, 2, 1]), "random_part": np.array([1, 1, 0])})
     assert text == "item_id\tpart\trandom_part\na\t0\t1\nb/1.000-2.000\t2\t1\nc\t1\t0\n"
-    path = tmp_path / "folds.tsv"
+    path = tmp_path / "parts.tsv"
     path.write_text(text)
-    table = read_folds_tsv(path, 3, ["part"])
+    table = read_parts_tsv(path, 3, ["part"])
     assert table.item_ids == ("a", "b/1.000-2.000", "c")
     assert table.columns["random_part"].tolist() == [1, 1, 0]
 
@@ -120,25 +118,25 @@ def test_folds_tsv_roundtrip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ("id\tpart\na\t0\n", "folds.tsv:1: header"),
-        ("item_id\tpart\na\t0\nb\t1\na\t2\n", "folds.tsv:4: duplicate item id 'a' (first on line 2)"),
-        ("item_id\tpart\na\t0\nb\t10\n", "folds.tsv:3: part '10' is not a part number 0..9"),
-        ("item_id\tpart\na\t0\t1\n", "folds.tsv:2: 3 columns"),
+        ("id\tpart\na\t0\n", "parts.tsv:1: header"),
+        ("item_id\tpart\na\t0\nb\t1\na\t2\n", "parts.tsv:4: duplicate item id 'a' (first on line 2)"),
+        ("item_id\tpart\na\t0\nb\t10\n", "parts.tsv:3: part '10' is not a part number 0..9"),
+        ("item_id\tpart\na\t0\t1\n", "parts.tsv:2: 3 columns"),
         ("item_id\tpart\n", "no items"),
         ("item_id\tother\na\t0\n", "no column 'part'"),
     ],
 )
-def test_folds_tsv_errors_name_file_and_line(tmp_path: Path, body: str, needle: str) -> None:
-    path = tmp_path / "folds.tsv"
+def test_parts_tsv_errors_name_file_and_line(tmp_path: Path, body: str, needle: str) -> None:
+    path = tmp_path / "parts.tsv"
     path.write_text(body)
     with pytest.raises(FormatError) as info:
-        read_folds_tsv(path, 10, ["part"])
+        read_parts_tsv(path, 10, ["part"])
     assert needle in info.value.message
 
 
-def test_missing_folds_tsv_names_the_script(tmp_path: Path) -> None:
+def test_missing_parts_tsv_names_the_script(tmp_path: Path) -> None:
     with pytest.raises(DataMissingError, match="make_folds.py"):
-        read_folds_tsv(tmp_path / "folds.tsv", 10)
+        read_parts_tsv(tmp_path / "parts.tsv", 10)
 
 
 def test_folds_config(tmp_path: Path) -> None:

@@ -20,14 +20,8 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.datasets import load_spec, open_dataset
 from harness.datasets.fetch import sha256_file
-from harness.datasets.mtg_jamendo import (
-    HEADER,
-    MTGJamendoDataset,
-    describe_root,
-    read_split_tsv,
-    read_tags_file,
-    source_toml,
-)
+from harness.datasets.mtg_jamendo import MTGJamendoDataset
+from harness.datasets.mtg_jamendo_files import HEADER, describe_root, read_split_tsv, read_tags_file, source_toml
 from harness.errors import BadInputError, DataMissingError, FormatError, UnknownNameError
 
 runner = CliRunner()

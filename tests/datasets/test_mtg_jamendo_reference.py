@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.datasets import load_spec, open_dataset
 from harness.datasets.fetch import sha256_file
-from harness.datasets.mtg_jamendo import read_tags_file
+from harness.datasets.mtg_jamendo_files import read_tags_file
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 MTG = REFERENCE / "mtg-jamendo"

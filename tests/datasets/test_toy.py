@@ -13,20 +13,10 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.datasets.toy import (
-    FACTORS,
-    PEAK_CEILING,
-    TOY_TAGS,
-    ToyConfig,
-    audio_path,
-    draw_item,
-    generate_toy,
-    read_metadata,
-    split_sizes,
-    synthesize,
-    tags_from_factors,
-    toy_is_complete,
-)
+from dataset_readers import read_metadata
+from harness.datasets.toy import FACTORS, TOY_TAGS, ToyConfig, draw_item, split_sizes, tags_from_factors
+from harness.datasets.toy_files import audio_path, generate_toy, toy_is_complete
+from harness.datasets.toy_synth import PEAK_CEILING, synthesize
 from harness.errors import BadInputError, DataMissingError, FormatError
 
 SMALL = ToyConfig(n_items=12, duration_s=3.0)
