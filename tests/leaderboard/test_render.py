@@ -12,10 +12,11 @@ import pytest
 
 from harness.errors import FormatError
 from harness.leaderboard.boards import Board, Column, load_board, load_boards
+from harness.leaderboard.checked_store import CheckedStore
 from harness.leaderboard import charts, ranking
 from harness.leaderboard.pages import run_page_name
 from harness.leaderboard.ranking import rank_runs
-from harness.leaderboard.site_build import build_site
+from harness.leaderboard.site_build import SitePlan, build_site, plan_site
 from harness.results.store import ResultsStore, RunRecord
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,6 +65,20 @@ def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def plan(store: ResultsStore, boards: list[Board]) -> SitePlan:
+    """Every page's view model, as the build computes it, nothing written."""
+    return plan_site(CheckedStore(store), boards)
+
+
+def site_store(tmp_path: Path) -> ResultsStore:
+    """The store the ``site`` fixture built from."""
+    return ResultsStore(tmp_path / "results.sqlite")
+
+
+def badge_texts(row: dict) -> list[str]:
+    return [badge["text"] for badge in row["badges"]]
+
+
 def test_written_paths_are_the_site(site) -> None:
     out, written = site
     assert written[0] == out / "index.html"
@@ -93,15 +108,19 @@ def test_board_ranks_by_primary_descending_and_excludes_other_dataset(site) -> N
     assert "0.7500" in html and "0.5000" in html and "0.2500" in html
 
 
-def test_board_highlights_primary_and_shows_badges(site) -> None:
+def test_board_highlights_primary_and_shows_badges(site, tmp_path: Path) -> None:
     out, _ = site
-    html = read(out / "toy.html")
-    primary_heads = re.findall(r'<th class="[^"]*\bprimary\b[^"]*"[^>]*>(.*?)</th>', html)
-    assert len(primary_heads) == 1 and "PR AUC macro" in primary_heads[0]
-    assert "↑" in primary_heads[0]
-    assert len(re.findall(r'<td class="num primary"', html)) == 3  # one cell per run
-    assert html.count("thresholds fitted on test") == 1
-    assert html.count("external data") == 1
+    view = plan(site_store(tmp_path), [toy_board()]).board("toy")
+    primary_heads = [c["column"] for c in view["columns"] if c["primary"]]
+    assert len(primary_heads) == 1 and primary_heads[0].label == "PR AUC macro"
+    assert primary_heads[0].arrow == "↑"
+    assert [sum(c["primary"] for c in row["cells"]) for row in view["rows"]] == [1, 1, 1]
+    badges = [text for row in view["rows"] for text in badge_texts(row)]
+    assert badges.count("thresholds fitted on test") == 1
+    assert badges.count("external data") == 1
+    html = read(out / "toy.html")  # and on the page, the heading marked
+    assert re.findall(r'<th class="num metric primary"[^>]*>PR AUC macro<span class="arrow">↑</span></th>', html)
+    assert html.count("thresholds fitted on test") == 1 and html.count("external data") == 1
 
 
 def test_board_rows_link_to_run_pages(site) -> None:
@@ -113,17 +132,18 @@ def test_board_rows_link_to_run_pages(site) -> None:
         assert (out / href).is_file()
 
 
-def test_run_pages_show_provenance_scores_and_tags(site) -> None:
+def test_run_pages_show_provenance_scores_and_tags(site, tmp_path: Path) -> None:
     out, _ = site
     html = read(out / "runs" / run_page_name("r-best"))
     for text in ("deadbeefcafe", "cd" * 32, "2.11.0", "thresholds fitted on test",
                  "&#34;epochs&#34;: 2", "ROC-AUC-macro", "0.7500"):
         assert text in html, text
-    rows = re.findall(r'<td data-value="(\w+)" title="mood/theme---\w+">', html)
-    assert rows == ["happy", "calm"]
-    for metric in ("ROC-AUC", "PR-AUC", "F-score"):
-        assert f">{metric}</th>" in html
     assert 'href="../toy.html"' in html and 'href="../index.html"' in html
+    view = plan(site_store(tmp_path), [toy_board()]).runs["r-best"]
+    assert [(row["short"], row["tag"]) for row in view["tag_rows"]] == [
+        ("happy", "mood/theme---happy"), ("calm", "mood/theme---calm")]
+    assert view["tag_metrics"] == ["ROC-AUC", "PR-AUC", "F-score"]
+    assert view["boards"] == [{"title": "Toy board", "href": "toy.html"}]
 
 
 def test_user_strings_are_escaped_everywhere(site) -> None:
@@ -182,10 +202,14 @@ def test_missing_primary_shows_a_dash_and_goes_last(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("unscored", "nopr", None, created="2020-01-01T00:00:00Z"))
     store.record(run("scored", "haspr", 0.1))
+    rows = plan(store, [toy_board()]).board("toy")["rows"]
+    assert [(row["submission"], row["rank"]) for row in rows] == [("haspr", 1), ("nopr", None)]
+    missing = next(c for c in rows[1]["cells"] if c["primary"])
+    assert (missing["text"], missing["value"], missing["missing"]) == ("—", "", True)
     build_site(store, [toy_board()], tmp_path / "site")
     html = read(tmp_path / "site" / "toy.html")
     assert html.index("haspr") < html.index("nopr")
-    assert 'class="num primary missing" data-value="">—</td>' in html
+    assert 'class="num primary missing" data-value="">—</td>' in html  # end to end
 
 
 def test_run_page_names_are_safe_and_distinct() -> None:
@@ -284,6 +308,11 @@ def rank_cells(html: str) -> list[tuple[str, str]]:
                       html)
 
 
+def shown_ranks(view: dict) -> list[int | None]:
+    """The rank each row of a board view shows, in order (None: a dash)."""
+    return [row["rank"] for row in view["rows"]]
+
+
 def ties_store(tmp_path: Path) -> ResultsStore:
     store = ResultsStore(tmp_path / "results.sqlite")
     for run_id, value in (("a", 0.80), ("b", 0.79), ("c", 0.78), ("d", 0.60), ("e", 0.59)):
@@ -300,15 +329,22 @@ def test_rank_bands_share_the_rank_of_their_first_run(tmp_path: Path, monkeypatc
         return {"a": 1, "b": 1, "c": 1, "d": 2, "e": 3}
 
     fake_module(monkeypatch, ranking, rank_bands=rank_bands)
-    out = tmp_path / "site"
-    build_site(ties_store(tmp_path), [toy_board()], out)
+    store = ties_store(tmp_path)
+    view = plan(store, [toy_board()]).board("toy")
     assert seen == [["a", "b", "c", "d", "e"]]  # ranked order, only runs with the primary metric
+    rows = view["rows"]
+    assert shown_ranks(view) == [1, 1, 1, 4, 5, None]
+    assert ["band" in row["band_class"].split() for row in rows] == [True] * 3 + [False] * 3
+    assert [row["shared"] for row in rows] == [False, True, True, False, False, False]
+    assert "band-first" in rows[0]["band_class"] and "band-last" in rows[2]["band_class"]
+    assert view["has_bands"] and "not significantly different from the run above" in view["tie_legend"]
+    assert "p ≥ 0.05" in view["tie_legend"]
+    out = tmp_path / "site"  # end to end: the classes and the legend on the page
+    build_site(store, [toy_board()], out)
     html = read(out / "toy.html")
     rows = rank_cells(html)
     assert [rank for _, rank in rows] == ["1", "1", "1", "4", "5", "—"]
-    assert ["band" in classes.split() for classes, _ in rows] == [True] * 3 + [False] * 3
-    assert "shared" in rows[1][0] and "shared" not in rows[0][0]
-    assert "band-first" in rows[0][0] and "band-last" in rows[2][0]
+    assert "shared" in rows[1][0] and "band-first" in rows[0][0] and "band-last" in rows[2][0]
     assert "not significantly different from the run above" in html
     assert "p ≥ 0.05" in html
 
@@ -319,19 +355,19 @@ def test_a_failing_paired_test_leaves_ranks_plain_with_a_warning(tmp_path: Path,
 
     fake_module(monkeypatch, ranking, rank_bands=rank_bands)
     out = tmp_path / "site"
-    built = build_site(ties_store(tmp_path), [toy_board()], out)
-    html = read(out / "toy.html")
-    assert [rank for _, rank in rank_cells(html)] == ["1", "2", "3", "4", "5", "—"]
-    assert "not significantly different" not in html
+    store = ties_store(tmp_path)
+    built = build_site(store, [toy_board()], out)
+    view = plan(store, [toy_board()]).board("toy")
+    assert shown_ranks(view) == [1, 2, 3, 4, 5, None] and not view["has_bands"]
+    assert not any(row["shared"] or row["band_class"] for row in view["rows"])
+    assert "not significantly different" not in read(out / "toy.html")
     assert built.warnings == ["board 'toy' shows no tie bands: a paired test failed (no common items)"]
 
 
 def test_unknown_run_ids_in_bands_keep_their_rank(tmp_path: Path, monkeypatch) -> None:
     fake_module(monkeypatch, ranking, rank_bands=lambda store, board, runs: {"d": 2, "e": 2})
-    out = tmp_path / "site"
-    build_site(ties_store(tmp_path), [toy_board()], out)
-    assert [rank for _, rank in rank_cells(read(out / "toy.html"))] == [
-        "1", "2", "3", "4", "4", "—"]
+    assert shown_ranks(plan(ties_store(tmp_path), [toy_board()]).board("toy")) == [
+        1, 2, 3, 4, 4, None]
 
 
 def test_seed_badge_on_every_row_of_a_multi_seed_submission(tmp_path: Path) -> None:
@@ -339,14 +375,15 @@ def test_seed_badge_on_every_row_of_a_multi_seed_submission(tmp_path: Path) -> N
     for seed in (0, 1, 2):
         store.record(run(f"v{seed}", "vgg6", 0.5 + seed / 100, seed=seed, run_name=f"seed-{seed}"))
     store.record(run("solo", "solonet", 0.4, seed=0))
+    rows = plan(store, [toy_board()]).board("toy")["rows"]
+    seeds = {row["submission"]: [b for b in badge_texts(row) if "seed" in b] for row in rows}
+    assert [badge_texts(row).count("3 seeds") for row in rows if row["submission"] == "vgg6"] == [1] * 3
+    assert seeds["solonet"] == []  # one seed: no badge
     out = tmp_path / "site"
     build_site(store, [toy_board()], out)
     html = read(out / "toy.html")
     assert html.count(">3 seeds<") == 3
     assert ">1 seeds<" not in html and "1 seed<" not in html
-    solo_row = html[html.index("solonet"):]
-    solo_row = solo_row[:solo_row.index("</tr>")]
-    assert "seeds" not in solo_row
 
 
 def test_intervals_show_beside_the_values(tmp_path: Path) -> None:
@@ -355,6 +392,14 @@ def test_intervals_show_beside_the_values(tmp_path: Path) -> None:
                                   "replicates": 1000, "confidence": 0.95}}
     store.record(run("ci", "cinet", 0.5, provenance={"intervals": intervals}))
     store.record(run("noci", "plainnet", 0.4))
+    site = plan(store, [toy_board()])
+    view = site.board("toy")
+    notes = [(row["submission"], c["note"], c["note_title"]) for row in view["rows"]
+             for c in row["cells"] if c["note"]]
+    assert notes == [("cinet", "0.4812–0.5234", "95% bootstrap interval (1000 replicates)")]
+    assert view["has_intervals"]  # the legend
+    assert [s["interval"] for s in site.runs["ci"]["scores"]] == ["", "", "0.4812–0.5234"]
+    assert site.runs["ci"]["has_intervals"] and not site.runs["noci"]["has_intervals"]
     out = tmp_path / "site"
     build_site(store, [toy_board()], out)
     html = read(out / "toy.html")
@@ -370,13 +415,11 @@ def test_badges_for_flags_external_data_and_test_thresholds(tmp_path: Path) -> N
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("x", "xnet", 0.5, external_data=True, thresholds_source="test",
                      provenance={"flags": ["leaky: segments of one song in train and test"]}))
-    out = tmp_path / "site"
-    build_site(store, [toy_board()], out)
-    html = read(out / "toy.html")
-    badges = re.findall(r'<span class="badge (\w+)" title="([^"]*)">([^<]*)</span>', html)
-    assert [(kind, text) for kind, _, text in badges] == [
+    [row] = plan(store, [toy_board()]).board("toy")["rows"]
+    assert [(b["kind"], b["text"]) for b in row["badges"]] == [
         ("warn", "thresholds fitted on test"), ("info", "external data"), ("warn", "leaky")]
-    assert "Legacy" in badges[0][1]
+    assert "Legacy" in row["badges"][0]["title"]
+    assert row["badges"][2]["title"] == "leaky: segments of one song in train and test"
 
 
 # -- k-fold boards ---------------------------------------------------------------------------
@@ -414,13 +457,18 @@ def test_fold_board_rows_are_mean_and_std_over_folds(tmp_path: Path) -> None:
     store, values = fold_store(tmp_path)
     out = tmp_path / "site"
     written = build_site(store, [fold_board()], out).pages
-    html = read(out / "cal.html")
-    assert html.index(">partial<") < html.index(">full<")  # higher mean F1 first
+    view = plan(store, [fold_board()]).board("cal")
+    rows = {row["submission"]: row for row in view["rows"]}
+    assert list(rows) == ["partial", "full"]  # higher mean F1 first
     for name, f1 in values.items():
         mean, std = np.mean(f1), np.std(f1, ddof=1)
-        cell = rf'data-value="{float(mean)!r}"[^>]*>{mean:.4f}<span class="ci"'
-        assert re.search(cell, html), name
-        assert f"± {std:.4f}" in html, name
+        primary = rows[name]["cells"][0]
+        assert primary["primary"] and primary["value"] == repr(float(mean)), name
+        assert primary["text"] == f"{mean:.4f}" and primary["note"] == f"± {std:.4f}", name
+    assert [badge_texts(row).count("7 of 10 folds") for row in rows.values()] == [1, 0]
+    html = read(out / "cal.html")  # end to end: the mean, its std beneath
+    mean = np.mean(values["full"])
+    assert re.search(rf'data-value="{float(mean)!r}"[^>]*>{mean:.4f}<span class="ci"', html)
     assert html.count("7 of 10 folds") == 1
     assert "0.9900" not in html  # the split-0 run is not on the board
     hamming = np.mean([0.1 + k / 100 for k in range(10)])
@@ -437,16 +485,21 @@ def test_fold_group_page_lists_every_fold_and_links_runs(tmp_path: Path) -> None
     store, values = fold_store(tmp_path)
     out = tmp_path / "site"
     build_site(store, [fold_board()], out)
-    board_html = read(out / "cal.html")
-    href = re.search(r'href="(groups/[^"]+)">partial<', board_html).group(1)
-    page = read(out / href)
-    for k in range(10):
-        assert f">fold-{k}<" in page or f"fold-{k} (no run)" in page
+    site = plan(store, [fold_board()])
+    href = next(row["href"] for row in site.board("cal")["rows"] if row["submission"] == "partial")
+    assert href.startswith("groups/") and "#" not in href
+    [section] = site.groups[href]["sections"]
+    assert [f["fold"] for f in section["folds"]] == list(FOLDS)
+    assert [f["href"] for f in section["folds"]] == [
+        run_page_name(f"partial-{k}") for k in range(7)] + [""] * 3  # three folds have no run
+    for k in range(7):
+        assert section["folds"][k]["cells"][0]["text"] == f"{values['partial'][k]:.4f}"
+    assert section["mean"][0]["text"] == f"{np.mean(values['partial']):.4f}"
+    page = read(out / href)  # end to end: the links and the missing folds
     assert page.count("(no run)") == 3
     for k in range(7):
         assert f'href="../runs/{run_page_name(f"partial-{k}")}"' in page
         assert f"{values['partial'][k]:.4f}" in page
-    assert f"{np.mean(values['partial']):.4f}" in page
     run_page = read(out / "runs" / run_page_name("partial-3"))
     assert f'href="../{href}"' in run_page
 
@@ -485,23 +538,34 @@ def test_run_page_provenance_is_a_readable_table(tmp_path: Path) -> None:
     assert "abc123def (dirty: uncommitted changes)" in page
     assert config_hash(record.config) in page
     assert "cd" * 32 in page
-    assert "<span>torch</span> 2.11.0" in page and "<span>numpy</span> 2.1.0" in page
     assert "cuda: NVIDIA H100" in page and "1 h 02 min" in page
-    assert "<th>Best epoch</th><td" in page and "<th>Seed</th><td>4</td>" in page
     assert "{&#34;" not in page.split("<h2>Configuration</h2>")[0]  # no raw JSON above
+    rows = {row["label"]: row for row in plan(store, [toy_board()]).runs["p"]["provenance"]}
+    assert rows["Git commit"]["value"] == "abc123def (dirty: uncommitted changes)"
+    assert rows["Git commit"]["warn"] and rows["Git commit"]["mono"]
+    assert rows["Config hash"]["value"] == config_hash(record.config)
+    assert rows["Split fingerprint"]["value"] == "cd" * 32
+    assert rows["Library versions"]["pairs"] == [("torch", "2.11.0"), ("numpy", "2.1.0")]
+    assert rows["Device"]["value"] == "cuda: NVIDIA H100" and rows["Duration"]["value"] == "1 h 02 min"
+    assert rows["Best epoch"]["value"] == "12" and rows["Seed"]["value"] == "4"
+    assert "<span>torch</span> 2.11.0" in page and "<th>Seed</th><td>4</td>" in page  # end to end
 
 
-def test_run_page_bar_chart_of_per_tag_pr_auc(site) -> None:
+def test_run_page_bar_chart_of_per_tag_pr_auc(site, tmp_path: Path) -> None:
     out, _ = site
-    page = read(out / "runs" / run_page_name("r-best"))
+    view = plan(site_store(tmp_path), [toy_board()]).runs["r-best"]
+    bars = view["bars"]
+    assert [bar["label"] for bar in bars["bars"]] == ["happy", "calm"]  # sorted by PR-AUC, short names
+    assert (bars["bars"][0]["tag"], bars["bars"][0]["value"]) == ("mood/theme---happy", "0.4200")
+    assert bars["metric"] == "PR-AUC"
+    assert [tick["label"] for tick in bars["ticks"]] == ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"]  # to the next tenth
+    assert view["curve"] is None  # no curve without predictions in the store
+    page = read(out / "runs" / run_page_name("r-best"))  # end to end: an accessible SVG
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
-    labels = re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="end">(\w+)</text>', svg)
-    assert labels == ["happy", "calm"]  # sorted by PR-AUC, short names
     assert "<title>mood/theme---happy: PR-AUC 0.4200</title>" in svg
-    assert "PR-AUC per tag" in svg and ">0.0<" in svg and ">0.5<" in svg  # to the next tenth
-    assert ">0.6<" not in svg
-    assert page.count("<svg") == 1  # no curve without harness.leaderboard.curves data
+    assert "PR-AUC per tag" in svg and ">0.5<" in svg and ">0.6<" not in svg
+    assert page.count("<svg") == 1
 
 
 def test_run_page_pr_curve_when_predictions_exist(tmp_path: Path, monkeypatch) -> None:
@@ -517,15 +581,20 @@ def test_run_page_pr_curve_when_predictions_exist(tmp_path: Path, monkeypatch) -
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("curve", "cnet", 0.5, scores={"PR-AUC-macro": 0.5, "PR-AUC-micro": 0.61}))
     store.record(run("none", "nnet", 0.4))
-    out = tmp_path / "site"
-    build_site(store, [toy_board()], out)
+    site = plan(store, [toy_board()])
     assert sorted(calls) == ["curve", "none"]
-    page = read(out / "runs" / run_page_name("curve"))
-    points = re.search(r'<polyline class="curve" points="([^"]+)"', page).group(1).split()
-    assert len(points) == 3
+    curve = site.runs["curve"]["curve"]
+    points = curve["points"].split()
+    assert len(points) == 3 and curve["n"] == 3
     xs = [float(p.split(",")[0]) for p in points]
     ys = [float(p.split(",")[1]) for p in points]
     assert xs == sorted(xs) and ys == sorted(ys)  # recall right, precision falls (y grows down)
+    assert curve["auc"] == "0.6100"
+    assert site.runs["none"]["curve"] is None
+    out = tmp_path / "site"  # end to end: the curve drawn, with its axes
+    build_site(store, [toy_board()], out)
+    page = read(out / "runs" / run_page_name("curve"))
+    assert f'<polyline class="curve" points="{curve["points"]}"' in page
     assert ">Recall<" in page and ">Precision<" in page and "PR-AUC micro 0.6100" in page
     assert "<polyline" not in read(out / "runs" / run_page_name("none"))
 
@@ -539,10 +608,14 @@ def test_index_shows_dataset_citation_and_licence(tmp_path: Path) -> None:
     spec = load_spec("toy")
     unknown = replace(toy_board(), name="mystery", dataset="no-such-dataset")
     out = tmp_path / "site"
-    build_site(ResultsStore(tmp_path / "none.sqlite"), [toy_board(), unknown], out)
+    store = ResultsStore(tmp_path / "none.sqlite")
+    build_site(store, [toy_board(), unknown], out)
+    toy, mystery = plan(store, [toy_board(), unknown]).boards
+    assert (toy["dataset"]["citation"], toy["dataset"]["licence"]) == (spec.citation, spec.licence)
+    assert mystery["dataset"] is None and mystery["page"] == "mystery.html"  # shows without
     html = read(out / "index.html")
     assert escape(spec.citation) in html and escape(spec.licence) in html
-    assert html.count("<dt>Licence</dt>") == 1  # the unknown dataset shows without
+    assert html.count("<dt>Licence</dt>") == 1
     assert 'href="mystery.html"' in html
 
 
@@ -590,8 +663,11 @@ def test_reference_rows_are_shown_as_published_figures(tmp_path: Path) -> None:
     page = read(out / "toy.html")
     assert page.index("highnet") < page.index("Paper &lt;b&gt;net&lt;/b&gt;") < page.index("lownet")
     assert "published" in page and "Someone et al. 2020" in page and "<b>net</b>" not in page
-    ranks = re.findall(r'<td class="num rank"[^>]*>(.*?)</td>', page)
-    assert [r for r in ranks if "ref" not in r] == ["1", "2"]  # references take no rank
+    rows = plan(store, [board]).board("toy")["rows"]
+    assert [(row["submission"], row["rank"], row["reference"]) for row in rows] == [
+        ("highnet", 1, False), ("Paper <b>net</b>", None, True), ("lownet", 2, False)]  # references take no rank
+    assert badge_texts(rows[1]) == ["published"] and rows[1]["run_name"] == "Someone et al. 2020"
+    assert [row["position"] for row in rows] == [1, 2, 3]
 
 
 def test_a_reference_above_every_run_is_not_the_leader(tmp_path: Path) -> None:
@@ -605,12 +681,13 @@ def test_a_reference_above_every_run_is_not_the_leader(tmp_path: Path) -> None:
     store.record(run("r-lo", "lownet", 0.5))
     out = tmp_path / "site"
     build_site(store, [board], out)
-    page = read(out / "toy.html")
-    assert page.index("Paper net") < page.index("highnet")  # the reference sorts first ...
-    index = read(out / "index.html")
+    view = plan(store, [board]).board("toy")
+    assert [row["submission"] for row in view["rows"]][:2] == ["Paper net", "highnet"]  # the reference sorts first ...
+    assert view["leader"]["submission"] == "highnet" and view["leader_value"] == "0.7000"  # ... but the leader is the best run
+    index = read(out / "index.html")  # end to end: the index card
     leader = index[index.index('<div class="leader'):]
     leader = leader[:leader.index("</div>")]
-    assert "highnet" in leader and "0.7000" in leader  # ... but the leader is the best run
+    assert "highnet" in leader and "0.7000" in leader
     assert "Paper net" not in leader and "No runs yet" not in index
 
 
