@@ -36,8 +36,15 @@ memory stays small (replicates are scored in chunks of a 16 MiB budget, and only
 8 bytes a replicate, are kept). 10 000 already resolves a p-value to 1e-4."""
 
 
+MIN_BOOTSTRAP = 10
+"""Fewest ``--bootstrap`` replicates ``score`` and ``compare`` take: fewer cannot place the ends of a
+95% interval (its 2.5th and 97.5th percentiles) apart from the extreme replicates."""
+
+
 def check_bootstrap(n: int | None, option: str = "--bootstrap") -> None:
-    """Refuse more replicates than :data:`MAX_BOOTSTRAP` before any work starts."""
+    """Refuse fewer replicates than :data:`MIN_BOOTSTRAP` or more than :data:`MAX_BOOTSTRAP` before any work starts."""
+    if n is not None and n < MIN_BOOTSTRAP:
+        raise BadInputError(f"{option} {n}: at least {MIN_BOOTSTRAP} replicates; 1000 gives 95% intervals, 10000 a p-value to 1e-4")
     if n is not None and n > MAX_BOOTSTRAP:
         raise BadInputError(
             f"{option} {n}: at most {MAX_BOOTSTRAP} replicates (about 3 ms each on MTG-Jamendo's test split); "
