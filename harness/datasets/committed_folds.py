@@ -30,6 +30,7 @@ from harness.datasets.fold_generators import (
 )
 from harness.datasets.fold_table import (
     MAKE_FOLDS_SCRIPT,
+    OLD_PARTS_FILE,
     FoldSet,
     FoldsConfig,
     FoldTable,
@@ -148,8 +149,10 @@ class CommittedFoldsDataset(Dataset):
         config = self.folds_config
         path = self.folds_file
         if not path.is_file():
+            old = path.with_name(OLD_PARTS_FILE)
+            renamed = f" (or rename {old}, its former name, to {path.name})" if old.is_file() else ""
             raise DataMissingError(
-                f"{path}: folds file not found; `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR` makes it"
+                f"{path}: folds file not found; `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR` makes it{renamed}"
             )
         if config.sha256:
             check_pin(path, config.sha256, "the committed folds were changed: restore them from git or regenerate "

@@ -36,6 +36,7 @@ from harness.datasets.textfile import read_utf8, tsv_rows
 from harness.errors import DataMissingError, FormatError
 
 PARTS_FILE = "parts.tsv"
+OLD_PARTS_FILE = "folds.tsv"  # its former name (now the tsv family's id/fold/split file): a missing parts.tsv beside one says to rename it
 MAKE_FOLDS_SCRIPT = "datasets/make_folds.py"
 
 

@@ -268,6 +268,13 @@ def test_parts_tsv_missing_an_item(cal500: tuple[Path, Path, np.ndarray]) -> Non
         open_dataset("cal500", root).split(0, "test")
 
 
+def test_parts_tsv_under_its_former_name_is_named_in_the_error(cal500: tuple[Path, Path, np.ndarray]) -> None:
+    folder, root, _ = cal500
+    (folder / "parts.tsv").rename(folder / "folds.tsv")
+    with pytest.raises(DataMissingError, match=r"parts.tsv: folds file not found; .* rename .*folds.tsv, its former name, to parts.tsv"):
+        open_dataset("cal500", root).split(0, "test")
+
+
 def test_audio_paths_and_missing_audio(cal500: tuple[Path, Path, np.ndarray]) -> None:
     _, root, _ = cal500
     dataset = open_dataset("cal500", root)
