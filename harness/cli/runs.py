@@ -14,6 +14,7 @@ from rich.table import Table
 
 from harness import paths
 from harness.cli._common import StoreOption, console, handle_errors, safe
+from harness.metrics import keys
 from harness.results.store import ResultsStore
 
 app = typer.Typer(help="Recorded runs: list them, show one, delete one.", no_args_is_help=True)
@@ -34,13 +35,13 @@ def list_command(
     table.add_column("run id", overflow="fold", max_width=24)
     table.add_column("board", overflow="fold", max_width=16)
     table.add_column("submission\nteam / run", overflow="fold", max_width=18)
-    table.add_column("PR-AUC\nmacro", justify="right", no_wrap=True)
-    table.add_column("ROC-AUC\nmacro", justify="right", no_wrap=True)
+    columns = keys.summary_keys()  # the metric registry's summary columns (PR-AUC macro, ROC-AUC macro)
+    for key in columns:
+        table.add_column(keys.get(key).label.replace(" ", "\n"), justify="right", no_wrap=True)
     for r in records:
-        fmt = lambda key: f"{r.scores[key]:.4f}" if key in r.scores else "—"  # noqa: E731
         table.add_row(
             safe(r.run_id), safe(f"{r.dataset} {r.fold} {r.split}"), safe(f"{r.submission}\n{r.team} / {r.run_name}"),
-            fmt("PR-AUC-macro"), fmt("ROC-AUC-macro"),
+            *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for key in columns),
         )
     console.print(table)
 

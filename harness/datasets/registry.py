@@ -8,7 +8,7 @@ field names the module that knows how to read that dataset's files.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,10 @@ from harness import paths
 from harness.datasets.textfile import read_utf8
 from harness.errors import FormatError, UnknownNameError
 from harness.features.kinds import FEATURE_KINDS
+from harness.metrics.keys import DATASET_METRIC_SETS, check_metric, keys_of
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
-METRIC_SETS: tuple[str, ...] = ("official", "cal500")  # harness.metrics.official / harness.metrics.multilabel
+METRIC_SETS: tuple[str, ...] = tuple(DATASET_METRIC_SETS)  # harness.metrics.keys: official / official + cal500
 SQUARE_SIZES: tuple[int, ...] = (129, 257, 513, 1025)  # K of the stft-square K x K image (harness.features.stft)
 
 
@@ -40,7 +41,7 @@ class ProtocolDefaults:
     eval_crops_validation: int = 10
     eval_crops_test: int = 20
     max_epochs: int | None = None  # an epoch budget every submission gets at most on this dataset
-    selection_metric: str = "PR-AUC-macro"
+    selection_metric: str = ""  # the metric that picks the best epoch; "" = the dataset's primary_metric
     all_folds: bool = False  # `harness run` trains every fold of the main set by default (CAL500 family)
     square_size: int = 257  # K of the stft-square K x K image (the CNN paper: 513 for CAL500, 257 for CAL500exp)
 
@@ -133,19 +134,9 @@ _TABLE_FIELDS: tuple[str, ...] = ("tags", "folds", "protocol", "source", "genera
 
 
 def metric_keys(metric_set: str) -> tuple[str, ...]:
-    """The metric names of a metric set (what ``primary_metric`` and ``selection_metric`` may name).
-
-    Imported when a registry is read, not with this module: :mod:`harness.metrics.official` and
-    :mod:`~harness.metrics.multilabel` need only numpy (no scikit-learn, no torch), so reading a
-    registry keeps ``harness score`` and ``harness datasets list`` quick to start.
-    """
-    if metric_set == "cal500":
-        from harness.metrics.multilabel import MULTILABEL_KEYS
-
-        return MULTILABEL_KEYS
-    from harness.metrics.official import OFFICIAL_KEYS
-
-    return OFFICIAL_KEYS
+    """The canonical metric keys of a metric set (what ``primary_metric`` and ``selection_metric`` may
+    name, or an alias of one), from the metric registry :mod:`harness.metrics.keys` (no numpy)."""
+    return keys_of(metric_set)
 
 
 def read_spec(path: Path) -> DatasetSpec:
@@ -180,12 +171,17 @@ def read_spec(path: Path) -> DatasetSpec:
         raise FormatError(f"{path}: {exc}") from exc
     if spec.metric_set not in METRIC_SETS:
         raise FormatError(f"{path}: metric_set {spec.metric_set!r}, expected one of {', '.join(METRIC_SETS)}")
-    keys = metric_keys(spec.metric_set)
-    for field_name, metric in (("primary_metric", spec.primary_metric), ("[protocol] selection_metric", spec.protocol.selection_metric)):
-        if metric not in keys:
-            raise FormatError(
-                f"{path}: {field_name} {metric!r} is not a metric of the {spec.metric_set!r} set; known: {', '.join(keys)}"
-            )
+    # The registry owns the primary metric; the metric registry validates it and maps an alias
+    # (F1-macro) to its canonical key. selection_metric defaults to the primary metric.
+    checked = {}
+    for field_name, metric in (("primary_metric", spec.primary_metric),
+                               ("[protocol] selection_metric", spec.protocol.selection_metric or spec.primary_metric)):
+        try:
+            checked[field_name] = check_metric(metric, spec.metric_set)
+        except ValueError as exc:
+            raise FormatError(f"{path}: {field_name} {exc}") from None
+    spec = replace(spec, primary_metric=checked["primary_metric"],
+                   protocol=replace(spec.protocol, selection_metric=checked["[protocol] selection_metric"]))
     if spec.name != path.parent.name:
         raise FormatError(f"{path}: name {spec.name!r} differs from its folder {path.parent.name!r}")
     return spec

@@ -12,9 +12,9 @@ primary metric::
     description = "..."                # optional
 
     [[columns]]
-    key = "PR-AUC-macro"               # a metric key of the results store
-    label = "PR-AUC macro"             # optional, defaults to the key
-    higher_is_better = true            # optional, defaults to true
+    key = "PR-AUC-macro"               # a key (or alias) of the metric registry, harness.metrics.keys
+    label = "PR-AUC macro"             # optional, defaults to the key as given
+    higher_is_better = true            # optional, defaults to the registry's direction; must agree
     decimals = 4                       # optional, 0..8, defaults to 4
     description = "..."                # optional, shown as a tooltip
 
@@ -27,10 +27,15 @@ as such (no rank, no run page, a "published" badge and their citation)::
     [[references]]
     name = "CNN on spectrograms (simple)"
     citation = "Authors, Title, Venue, Year"
-    scores = { "F1-macro" = 0.41 }     # keys among the board's columns; finite numbers
+    scores = { "F1-macro" = 0.41 }     # keys among the board's columns (aliases too); finite numbers
 
-Boards are validated on construction; :func:`load_board` turns any problem into a
-:class:`~harness.errors.FormatError` naming the file and the field.
+Keys are read through the metric registry (:mod:`harness.metrics.keys`): an alias such as
+``F1-macro`` becomes its canonical key (``F-score-macro``) in columns, ``primary`` and reference
+scores, so it matches the stored rows. Boards are validated on construction; :func:`load_board`
+also checks every column against the registry (a key it does not know, or a ``higher_is_better``
+that contradicts the metric's direction) and turns any problem into a
+:class:`~harness.errors.FormatError` (a :class:`~harness.errors.BadInputError`) naming the file and
+the field.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInputError, DataMissingError, FormatError
+from harness.metrics import keys as metric_keys
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 RESERVED_NAMES = frozenset({"index", "runs", "groups"})  # would collide with the site's own files
@@ -52,9 +58,9 @@ MAX_DECIMALS = 8
 class Column:
     """One metric column of a board."""
 
-    key: str
-    label: str = ""  # defaults to the key
-    higher_is_better: bool = True
+    key: str  # an alias is replaced by its canonical key
+    label: str = ""  # defaults to the key as given
+    higher_is_better: bool | None = None  # defaults to the registry's direction (true for an unknown key)
     decimals: int = 4
     description: str = ""
 
@@ -63,7 +69,11 @@ class Column:
         if not isinstance(self.label, str):
             raise BadInputError(f"field 'label' must be a string, got {self.label!r}")
         if not self.label.strip():
-            object.__setattr__(self, "label", self.key)
+            object.__setattr__(self, "label", self.key)  # the name as given, an alias too
+        object.__setattr__(self, "key", metric_keys.canonical(self.key))
+        known = self.metric
+        if self.higher_is_better is None:
+            object.__setattr__(self, "higher_is_better", known.higher_is_better if known else True)
         if not isinstance(self.higher_is_better, bool):
             raise BadInputError("field 'higher_is_better' must be true or false, "
                                 f"got {self.higher_is_better!r}")
@@ -73,6 +83,27 @@ class Column:
                                 f"got {self.decimals!r}")
         if not isinstance(self.description, str):
             raise BadInputError(f"field 'description' must be a string, got {self.description!r}")
+
+    @property
+    def metric(self) -> metric_keys.Metric | None:
+        """The registry's entry for this column's key (None for a key the registry does not know)."""
+        try:
+            return metric_keys.get(self.key)
+        except BadInputError:
+            return None
+
+    def check_against_registry(self) -> None:
+        """Refuse a key the metric registry does not know (or a per-tag key) and a direction that
+        contradicts the registry's."""
+        known = self.metric
+        if known is None or known.metric_set == "per-tag":
+            board_keys = [m.key for m in metric_keys.METRICS if m.metric_set != "per-tag"]
+            raise BadInputError(f"unknown metric key {self.key!r}; known: {', '.join(board_keys)}")
+        if self.higher_is_better != known.higher_is_better:
+            raise BadInputError(
+                f"higher_is_better = {str(self.higher_is_better).lower()} contradicts the metric registry: "
+                f"{self.key} is {'higher' if known.higher_is_better else 'lower'}-is-better"
+            )
 
     @property
     def arrow(self) -> str:
@@ -103,7 +134,7 @@ class Reference:
         for key, value in self.scores.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
                 raise BadInputError(f"field 'scores.{key}' must be a finite number, got {value!r}")
-        object.__setattr__(self, "scores", {k: float(v) for k, v in self.scores.items()})
+        object.__setattr__(self, "scores", metric_keys.canonical_scores({k: float(v) for k, v in self.scores.items()}))
 
 
 @dataclass(frozen=True)
@@ -133,6 +164,7 @@ class Board:
             raise BadInputError(f"field 'name' may not be {self.name!r}: the site uses it")
         for name in ("title", "dataset", "split", "primary"):
             _check_text(name, getattr(self, name))
+        object.__setattr__(self, "primary", metric_keys.canonical(self.primary))
         if not isinstance(self.fold, str):
             raise BadInputError(f"field 'fold' must be a string, got {self.fold!r}")
         folds = self.folds
@@ -222,7 +254,9 @@ def load_board(path: str | Path) -> Board:
     for i, raw in enumerate(raw_columns):
         _check_keys(path, f"columns[{i}].", raw, column_fields, required=("key",))
         try:
-            columns.append(Column(**raw))
+            column = Column(**raw)
+            column.check_against_registry()
+            columns.append(column)
         except BadInputError as exc:
             key = raw.get("key")
             raise FormatError(f"{path}: columns[{i}] (key {key!r}): {exc.message}") from None

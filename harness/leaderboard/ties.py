@@ -5,9 +5,10 @@ paired bootstrap over the items of their common split (``harness.metrics.bootstr
 difference of the primary metric is not significant (two-sided p >= ``ALPHA``) the run joins the
 band of the run above, else it starts a new band numbered by its own rank. The predictions and
 labels come from the results store alone; a pair without them, or scored on different splits,
-always starts a new band, and so does every run when the primary metric is not one of the
-score keys (``harness.metrics.official.SCORE_KEYS``): the store keeps no decisions, and the
-paired test knows no other metric.
+always starts a new band, and so does every run when the metric registry
+(:func:`harness.metrics.keys.paired_testable`) says the primary metric cannot be compared from
+predictions alone: it needs decisions (the store keeps none) or the bootstrap engine cannot
+resample it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ SEED = 0
 def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLICATES, seed: int = SEED) -> dict[str, int]:
     """run_id -> band number (the rank of the band's first run) for ``runs`` in rank order."""
     from harness.metrics.bootstrap import paired_bootstrap
-    from harness.metrics.official import SCORE_KEYS
+    from harness.metrics.keys import paired_testable
 
-    if board.primary not in SCORE_KEYS:  # no test for it: every run its own band
+    if not paired_testable(board.primary):  # no test for it: every run its own band
         return {run.run_id: rank for rank, run in enumerate(runs, start=1)}
     bands: dict[str, int] = {}
     labels_by_fingerprint: dict[str, Any] = {}

@@ -66,6 +66,7 @@ import numpy as np
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
 from harness.metrics import ranking
+from harness.metrics.keys import canonical
 from harness.metrics.official import DECISION_KEYS, OFFICIAL_KEYS, SCORE_KEYS, official_scores
 from harness.metrics.validate import validate_predictions
 
@@ -354,6 +355,7 @@ def paired_bootstrap(
     _check_confidence(confidence)
     if not isinstance(key, str):
         raise BadInputError(f"key must be one metric name, got {key!r}")
+    key = canonical(key)  # an alias (F1-macro) names its canonical key
     has_decisions = decisions_a is not None and decisions_b is not None
     if key in DECISION_KEYS and (decisions_a is None) != (decisions_b is None):
         missing = "decisions_b" if decisions_b is None else "decisions_a"
@@ -649,7 +651,7 @@ def _check_keys(keys: Sequence[str] | None, has_decisions: bool) -> tuple[str, .
         return tuple(k for k in OFFICIAL_KEYS if k in wanted)
     if isinstance(keys, str):
         keys = [keys]
-    keys = tuple(keys)
+    keys = tuple(canonical(k) for k in keys)  # aliases (F1-macro) name their canonical keys
     if not keys:
         raise BadInputError(f"no metric keys asked for; known: {', '.join(OFFICIAL_KEYS)}")
     for key in keys:

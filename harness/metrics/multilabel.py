@@ -11,7 +11,6 @@ Metrics (keys of :attr:`MultilabelScores.values`, after the ten of
 ``s_i(t') >= s_i(t)``:
 
 ==============  =========================================================================  =======
-F1-macro        alias of ``F-score-macro``: the CAL500 papers' primary metric               higher
 hamming-loss    ``sklearn.metrics.hamming_loss(labels, decisions)``                         lower
                 = ``(1 / nL) sum_i |Y_i xor D_i|``
 one-error       ``(1 / n) sum_i [top-scored tag of i not in Y_i]`` (:func:`one_error`)      lower
@@ -25,8 +24,11 @@ LRAP            ``sklearn.metrics.label_ranking_average_precision_score(labels, 
                 |{t' in Y_i : rank_i(t') <= rank_i(t)}| / rank_i(t)``
 ==============  =========================================================================  =======
 
-``F1-macro`` and ``hamming-loss`` need decisions; without them only the threshold-free keys are
-computed. :data:`LOWER_IS_BETTER` lists the keys where smaller is better.
+``hamming-loss`` needs decisions; without them only the threshold-free keys are computed.
+:data:`LOWER_IS_BETTER` lists the keys where smaller is better. The keys, directions and labels are
+entries of the metric registry, :mod:`harness.metrics.keys`. The CAL500 papers' primary metric, F1
+macro, is the official ``F-score-macro`` (the same scikit-learn call); ``F1-macro`` is accepted as
+its alias wherever a key is read, and the CAL500 registries name it as their ``primary_metric``.
 
 The example-based metrics (hamming loss, one-error, coverage, ranking loss, LRAP) are averages over
 items, not over tags: they use **every** tag column, including tags with no positives in the split
@@ -78,6 +80,7 @@ from typing import Any
 
 import numpy as np
 from harness.errors import BadInputError
+from harness.metrics import keys
 from harness.metrics.official import OFFICIAL_KEYS, official_scores
 from harness.metrics.validate import validate_predictions
 
@@ -87,34 +90,21 @@ __all__ = [
     "LOWER_IS_BETTER",
     "MULTILABEL_KEYS",
     "MultilabelScores",
-    "PRIMARY_KEY",
     "cal500_scores",
     "one_error",
 ]
 
-CAL500_KEYS: tuple[str, ...] = (
-    "F1-macro",
-    "hamming-loss",
-    "one-error",
-    "coverage-error",
-    "ranking-loss",
-    "LRAP",
-)
-"""The keys the CAL500 set adds to the ten official ones, in output order."""
+CAL500_KEYS: tuple[str, ...] = keys.keys_of("cal500")[len(OFFICIAL_KEYS):]
+"""The keys the CAL500 set adds to the ten official ones, in output order (from :mod:`harness.metrics.keys`)."""
 
-MULTILABEL_KEYS: tuple[str, ...] = OFFICIAL_KEYS + CAL500_KEYS
+MULTILABEL_KEYS: tuple[str, ...] = keys.keys_of("cal500")
 """Every key :func:`cal500_scores` can return, in output order."""
 
-DECISION_ONLY_KEYS: frozenset[str] = frozenset({"F1-macro", "hamming-loss"})
+DECISION_ONLY_KEYS: frozenset[str] = frozenset(k for k in CAL500_KEYS if keys.get(k).needs_decisions)
 """CAL500 keys computed from decisions (absent when no decisions are given)."""
 
-LOWER_IS_BETTER: frozenset[str] = frozenset(
-    {"hamming-loss", "one-error", "coverage-error", "ranking-loss"}
-)
+LOWER_IS_BETTER: frozenset[str] = frozenset(k for k in MULTILABEL_KEYS if not keys.get(k).higher_is_better)
 """Keys where a smaller value is better; every other key is higher-is-better."""
-
-PRIMARY_KEY = "F1-macro"
-"""The CAL500 papers' primary metric (equal to ``F-score-macro``)."""
 
 _ITEMS_WITHOUT_TAGS = ("error", "skip")
 
@@ -155,7 +145,7 @@ def cal500_scores(
         labels: ``(n_items, n_tags)`` bool or 0/1 ground truth.
         scores: ``(n_items, n_tags)`` finite real activations.
         decisions: ``(n_items, n_tags)`` bool or 0/1 decisions, or None for the threshold-free
-            keys only (no precision/recall/F-score, ``F1-macro`` or ``hamming-loss``).
+            keys only (no precision/recall/F-score or ``hamming-loss``).
         tags: column names (default ``tag-0``, ``tag-1``...), used in messages.
 
     Returns:
@@ -171,7 +161,6 @@ def cal500_scores(
     values = dict(official.values)
 
     if decisions is not None:
-        values["F1-macro"] = values["F-score-macro"]
         # hamming_loss: float(count_nonzero(y_true - y_pred)) / (n * L * 1.0)
         values["hamming-loss"] = float(np.count_nonzero(labels != decisions)) / (labels.size * 1.0)
     values["one-error"] = _one_error(labels, scores, skip_empty=False)

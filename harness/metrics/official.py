@@ -7,7 +7,7 @@ Metrics (the keys, in the order the official results TSV lists them):
 
 =================  ==================================================================
 ROC-AUC-macro      ``roc_auc_score(labels, scores, average="macro")``
-PR-AUC-macro       ``average_precision_score(labels, scores, average="macro")`` (primary)
+PR-AUC-macro       ``average_precision_score(labels, scores, average="macro")``
 precision-macro    ``precision_recall_fscore_support(labels, decisions, average="macro")[0]``
 recall-macro       ``...[1]``
 F-score-macro      ``...[2]``
@@ -17,6 +17,10 @@ precision-micro    ``precision_recall_fscore_support(labels, decisions, average=
 recall-micro       ``...[1]``
 F-score-micro      ``...[2]``
 =================  ==================================================================
+
+The keys, their directions and their aliases (``F1-macro`` / ``F1-micro`` for the F-scores) are
+entries of the metric registry, :mod:`harness.metrics.keys`; the primary metric is the dataset
+registry's ``primary_metric`` (PR-AUC-macro for MTG-Jamendo, as the task ranked it).
 
 This is exactly what the task's evaluation script computes (scikit-learn ``sklearn.metrics``,
 default arguments otherwise; ``zero_division`` is left at its default, so a tag with no positive
@@ -54,7 +58,7 @@ from typing import Any
 
 import numpy as np
 from harness.errors import BadInputError
-from harness.metrics import ranking
+from harness.metrics import keys, ranking
 from harness.metrics.validate import validate_predictions, validate_tags
 
 __all__ = [
@@ -66,34 +70,14 @@ __all__ = [
     "per_tag_scores",
 ]
 
-OFFICIAL_KEYS: tuple[str, ...] = (
-    "ROC-AUC-macro",
-    "PR-AUC-macro",
-    "precision-macro",
-    "recall-macro",
-    "F-score-macro",
-    "ROC-AUC-micro",
-    "PR-AUC-micro",
-    "precision-micro",
-    "recall-micro",
-    "F-score-micro",
-)
-"""The ten keys, in the row order of the official ``results.tsv`` files."""
+OFFICIAL_KEYS: tuple[str, ...] = keys.keys_of("official")
+"""The ten keys, in the row order of the official ``results.tsv`` files (from :mod:`harness.metrics.keys`)."""
 
-SCORE_KEYS: tuple[str, ...] = ("ROC-AUC-macro", "PR-AUC-macro", "ROC-AUC-micro", "PR-AUC-micro")
+SCORE_KEYS: tuple[str, ...] = keys.keys_of("official", decisions=False)
 """The keys computed from scores (threshold-free)."""
 
-DECISION_KEYS: tuple[str, ...] = (
-    "precision-macro",
-    "recall-macro",
-    "F-score-macro",
-    "precision-micro",
-    "recall-micro",
-    "F-score-micro",
-)
+DECISION_KEYS: tuple[str, ...] = keys.keys_of("official", decisions=True)
 """The keys computed from binary decisions."""
-
-PRIMARY_KEY = "PR-AUC-macro"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import BadInputError, UnknownNameError
+from harness.metrics import keys
 from harness.metrics.official import per_tag_scores
 from harness.metrics.validate import validate_predictions, validate_tags
 
@@ -72,13 +73,11 @@ class PerTagTable:
         return len(self.rows)
 
 
+_ATTRIBUTES: dict[str, str] = {"ROC-AUC": "roc_auc", "PR-AUC": "pr_auc", "precision": "precision", "recall": "recall", "F-score": "f1"}
+"""The :class:`TagRow` attribute of each per-tag key of the metric registry (:mod:`harness.metrics.keys`)."""
+
 TAG_KEYS: dict[str, str] = {
-    "ROC-AUC": "roc_auc",
-    "PR-AUC": "pr_auc",
-    "precision": "precision",
-    "recall": "recall",
-    "F1": "f1",
-    "F-score": "f1",
+    **{name: _ATTRIBUTES[m.key] for m in keys.METRICS if m.metric_set == "per-tag" for name in (m.key, *m.aliases)},
     "positives": "positives",
 }
 """The keys :func:`top_bottom` sorts by (display name -> :class:`TagRow` attribute)."""

@@ -14,7 +14,9 @@ The leaderboard reads only this store. Layout (schema version 1):
                                                  curves from the store alone
 
 ``scores`` and ``tag_scores`` reference ``runs`` with ``ON DELETE CASCADE``; ``position`` keeps the
-order the metrics and tags were given in (tag order is part of the contract). The file uses WAL
+order the metrics and tags were given in (tag order is part of the contract). Metric keys are read
+under their canonical names (:func:`harness.metrics.keys.canonical_scores`: a row recorded with
+both ``F-score-macro`` and its alias ``F1-macro`` reads as ``F-score-macro`` alone). The file uses WAL
 journalling so that readers (a leaderboard build) never block a writer (a run finishing), and
 every :meth:`ResultsStore.record` is one transaction over all tables.
 
@@ -40,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
+from harness.metrics.keys import canonical_scores
 
 SCHEMA_VERSION = 1
 THRESHOLD_SOURCES = ("validation", "given", "test", "none")
@@ -164,7 +167,8 @@ class RunRecord:
         set_ = object.__setattr__
         if self.seed is not None:
             set_(self, "seed", int(self.seed))
-        set_(self, "scores", _checked_scores(self.scores, where))
+        # under canonical keys: rows recorded before the aliases were settled also hold F1-macro
+        set_(self, "scores", canonical_scores(_checked_scores(self.scores, where)))
         if not isinstance(self.tag_scores, Mapping):
             raise BadInputError(f"{where}: tag_scores must map tag -> metric -> value")
         tags: dict[str, dict[str, float]] = {}

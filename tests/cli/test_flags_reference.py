@@ -44,5 +44,5 @@ def test_cal500_is_scored_with_the_cal500_set(tmp_path: Path) -> None:
                                       "--json", "--thresholds-on-test"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    for key in ("F1-macro", "hamming-loss", "one-error", "coverage-error", "ranking-loss", "LRAP", "PR-AUC-macro"):
+    for key in ("F-score-macro", "hamming-loss", "one-error", "coverage-error", "ranking-loss", "LRAP", "PR-AUC-macro"):
         assert key in doc, key

@@ -106,8 +106,10 @@ def test_a_utf8_byte_order_mark_is_read_as_utf8(tmp_path: Path, monkeypatch: pyt
         (GOOD + "max_epochs = 1.5\n", r"max_epochs must be a positive integer \(>= 1\), got 1.5"),
         (GOOD + "eval_crops_test = false\n", r"eval_crops_test must be a positive integer \(>= 1\), got False"),
         (GOOD + 'feature = "chroma"\n', r"feature must be one of mel96, stft-square, got 'chroma'"),
-        (GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "F1-macro"'),
-         r"primary_metric 'F1-macro' is not a metric of the 'official' set"),
+        (GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "hamming-loss"'),
+         r"primary_metric 'hamming-loss' is not a metric of the 'official' set"),
+        (GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "mAP"'),
+         r"primary_metric 'mAP' is not a metric of the 'official' set; known: ROC-AUC-macro, PR-AUC-macro"),
     ],
 )
 def test_hand_typed_mistakes_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes | str, message: str) -> None:
@@ -120,7 +122,16 @@ def test_the_cal500_metric_set_accepts_its_own_keys(tmp_path: Path, monkeypatch:
     text = GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "F1-macro"\nmetric_set = "cal500"')
     _registry(tmp_path, monkeypatch, text.replace('selection_metric = "PR-AUC-macro"', 'selection_metric = "hamming-loss"').encode())
     spec = load_spec("mine")
-    assert spec.primary_metric == "F1-macro" and spec.protocol.selection_metric == "hamming-loss"
+    # F1-macro is the metric registry's alias of F-score-macro: the spec holds the canonical key
+    assert spec.primary_metric == "F-score-macro" and spec.protocol.selection_metric == "hamming-loss"
+
+
+def test_the_primary_metric_is_declared_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an alias is accepted in any set that has its key; selection_metric defaults to the primary metric
+    text = GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "F1-macro"')
+    _registry(tmp_path, monkeypatch, text.replace('selection_metric = "PR-AUC-macro"\n', "").encode())
+    spec = load_spec("mine")
+    assert spec.primary_metric == "F-score-macro" and spec.protocol.selection_metric == "F-score-macro"
 
 
 def test_reading_registries_imports_neither_torch_nor_scikit_learn() -> None:

@@ -143,8 +143,8 @@ BAD_TOML: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "unknown-feature": ('feature = "mel96"', 'feature = "mfcc"', ("feature must be one of mel96, stft-square", "'mfcc'")),
     "unknown-primary-metric": ('primary_metric = "PR-AUC-macro"', 'primary_metric = "accuracy"', ("primary_metric 'accuracy'", "known: ROC-AUC-macro")),
     "selection-metric-of-another-set": (
-        'selection_metric = "PR-AUC-macro"', 'selection_metric = "F1-macro"',
-        ("selection_metric 'F1-macro' is not a metric of the 'official' set",),
+        'selection_metric = "PR-AUC-macro"', 'selection_metric = "hamming-loss"',
+        ("selection_metric 'hamming-loss' is not a metric of the 'official' set",),
     ),
     "name-not-a-string": ('name = "moods"', "name = 5", ("name = 5", "text in quotes")),
     "family-a-list": ('family = "tsv"', 'family = ["tsv"]', ("family = ['tsv']",)),

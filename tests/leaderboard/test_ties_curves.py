@@ -127,7 +127,8 @@ def test_a_primary_the_paired_test_cannot_score_gets_no_ties(tmp_path: Path, mon
         raise AssertionError("a paired test ran for a metric it cannot score from predictions")
 
     monkeypatch.setattr(bootstrap, "paired_bootstrap", fail)
-    for primary in ("F-score-macro", "F1-macro", "mAP"):  # a decision key, then keys no test knows
+    # a decision key (and its alias), keys the bootstrap engine cannot resample, then one no test knows
+    for primary in ("F-score-macro", "F1-macro", "one-error", "LRAP", "mAP"):
         board = Board(name="b", title="B", dataset="d", fold="f", split="test", primary=primary,
                       columns=(Column(key=primary, label=primary),), description="d")
         assert rank_bands(store, board, runs) == {r.run_id: i for i, r in enumerate(runs, start=1)}
