@@ -9,23 +9,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from harness.cli._common import RootOption, console, handle_errors, safe
-from harness.scoring import MAX_BOOTSTRAP
+from harness.cli._common import BOOTSTRAP_HELP, BOOTSTRAP_SEED_HELP, RootOption, console, handle_errors, safe, with_old_name
 
 
 @handle_errors
 def compare_command(
+    ctx: typer.Context,
     predictions_a: Annotated[Path, typer.Argument(help="Prediction file A (.npz or .npy).")],
     predictions_b: Annotated[Path, typer.Argument(help="Prediction file B, for the same split.")],
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset (needed for bare .npy files).")] = None,
     fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index.")] = None,
     split: Annotated[str | None, typer.Option("--split", help="train, validation or test (default: the file's, else test).")] = None,
     key: Annotated[str | None, typer.Option("--key", help="Metric to compare (default: the dataset's primary metric).")] = None,
-    bootstrap: Annotated[
-        int,
-        typer.Option("--bootstrap", min=10, help=f"Paired bootstrap replicates (at most {MAX_BOOTSTRAP}, about 3 ms each on MTG-Jamendo)."),
-    ] = 1000,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the resampling.")] = 0,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help=BOOTSTRAP_HELP)] = 1000,
+    bootstrap_seed: Annotated[int, typer.Option("--bootstrap-seed", min=0, help=BOOTSTRAP_SEED_HELP)] = 0,
+    old_seed: Annotated[int | None, typer.Option("--seed", min=0, hidden=True)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     root: RootOption = None,
 ) -> None:
@@ -33,6 +31,7 @@ def compare_command(
     from harness.scoring import check_bootstrap, compare_files
 
     check_bootstrap(bootstrap)
+    seed = with_old_name(ctx, bootstrap_seed, old_seed, "bootstrap_seed", "--bootstrap-seed", "--seed")
     comparison, target = compare_files(predictions_a, predictions_b, dataset, fold, split, root, key, bootstrap, seed)
     doc = {**comparison.as_dict(), "a": str(predictions_a), "b": str(predictions_b), "fingerprint": target.fingerprint}
     if as_json:

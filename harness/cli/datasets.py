@@ -19,8 +19,11 @@ from harness.cli._common import (
     handle_errors,
     print_build_summary,
     progress_bar,
+    require,
     safe,
+    with_old_name,
 )
+from harness.cli.choices import Device, FeatureKind, FetchWhat
 from harness.datasets import list_datasets, load_spec, open_dataset
 from harness.datasets.registry import SPLITS
 from harness.errors import BadInputError, HarnessError, RunFailedError
@@ -96,9 +99,9 @@ def show_command(
 def prepare_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. toy.")],
     root: RootOption = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Feature kind: mel96 or stft-square (default: the dataset's).")] = None,
+    kind: Annotated[FeatureKind | None, typer.Option("--kind", help="Feature kind (default: the dataset's).")] = None,
     size: Annotated[int | None, typer.Option("--size", help="stft-square: K of the K x K image (default: the dataset's).")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[Device, typer.Option("--device", help="Where to extract (auto: cuda when there is one).")] = Device("auto"),
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Extract everything again, even if the store is current.")] = False,
 ) -> None:
     """Make the dataset's sources present (toy: generate them), then build its feature store.
@@ -110,12 +113,12 @@ def prepare_command(
     from harness.protocol.runner import pick_device
 
     dataset = open_dataset(name, root)
-    feature = kind or dataset.spec.protocol.feature
+    feature = kind.value if kind is not None else dataset.spec.protocol.feature
     with progress_bar() as progress:
         store = prepare_features(
             dataset,
             feature,
-            pick_device(device),
+            pick_device(device.value),
             on_source=counter_callback(progress, f"generating {safe(name)}", "items"),
             on_item=extraction_callback(progress, f"{safe(feature)} features"),
             rebuild=rebuild,
@@ -143,13 +146,13 @@ def _remember_root(name: str, root: Path) -> None:
 def fetch_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. mtg-jamendo-moodtheme.")],
     root: Annotated[Path, typer.Option("--root", help="Folder to download into.")],
-    what: Annotated[str, typer.Option("--what", help="splits, melspecs or audio.")] = "splits",
+    what: Annotated[FetchWhat, typer.Option("--what", help="The split files, or the files of an archive (melspecs, audio).")] = FetchWhat("splits"),
     base_url: Annotated[str | None, typer.Option("--base-url", help="Download from this mirror instead.")] = None,
 ) -> None:
     """Download a dataset's source files into ROOT, verifying each against its pinned SHA-256."""
     dataset = open_dataset(name, root)
     with progress_bar() as progress:
-        written = dataset.fetch(what, base_url, counter_callback(progress, f"fetching {safe(name)} {safe(what)}", "files"))
+        written = dataset.fetch(what.value, base_url, counter_callback(progress, f"fetching {safe(name)} {safe(what.value)}", "files"))
     _remember_root(name, dataset.root)
     console.print(f"{safe(name)}: {len(written)} files verified in {safe(dataset.root)}")
 
@@ -171,14 +174,19 @@ def verify_command(name: Annotated[str, typer.Argument(help="Dataset name.")], r
 @app.command("groundtruth")
 @handle_errors
 def groundtruth_command(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Dataset name.")],
     fold: Annotated[str, typer.Option("--fold", help="Fold name or index.")],
     split: Annotated[str, typer.Option("--split", help="train, validation or test.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output .npy: bool (items x tags), official order.")],
-    ids_out: Annotated[Path | None, typer.Option("--ids-out", help="Also write the item ids, one a line.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (required): .npy, bool (items x tags), official order.")
+    ] = None,
+    ids_out: Annotated[Path | None, typer.Option("--ids-out", help="Also write the item ids to this file, one a line.")] = None,
     root: RootOption = None,
+    old_out: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
 ) -> None:
     """Write a split's labels as a bool matrix in official row and column order."""
+    out = require(ctx, with_old_name(ctx, output, old_out, "output", "-o/--output", "--out"), "'-o' / '--output'")
     for path, option in ((out, "-o"), (ids_out, "--ids-out")):
         if path is not None:
             _check_output_file(path, option)

@@ -14,6 +14,7 @@ from harness import paths
 from harness.cli._common import (
     RootOption, StoreOption, console, counter_callback, err_console, handle_errors, progress_bar, safe,
 )
+from harness.cli.choices import DataPath, Device, Precision
 from harness.errors import BadInputError
 from harness.protocol.request import RunObserver, RunRequest
 from harness.results.store import ResultsStore
@@ -126,26 +127,28 @@ def run_command(
     ] = None,
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds, one run each.")] = "0",
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the epoch count.")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
-    precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16 (autocast).")] = "auto",
+    device: Annotated[Device, typer.Option("--device", help="Where to train (auto: cuda when there is one).")] = Device("auto"),
+    precision: Annotated[
+        Precision, typer.Option("--precision", help="bf16: autocast (auto: bf16 on a GPU that has it, else fp32).")
+    ] = Precision("auto"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue the newest unfinished run of this configuration.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Train again even if a finished run of this configuration exists.")] = False,
     root: RootOption = None,
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run directories go (default: $HARNESS_RUNS or runs/).")] = None,
     store: StoreOption = None,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (worth it for long GPU runs).")] = False,
-    data_path: Annotated[str, typer.Option("--data-path", help="auto (store on the GPU when it fits), resident or streamed.")] = "auto",
+    data_path: Annotated[
+        DataPath, typer.Option("--data-path", help="The feature store on the device (resident) or streamed (auto: resident when it fits).")
+    ] = DataPath("auto"),
     nproc: Annotated[int, typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes.")] = 1,
 ) -> None:
     """Train SUBMISSION on a dataset under the shared protocol; write, score and record its predictions."""
-    if precision not in ("auto", "fp32", "bf16"):
-        raise BadInputError(f"--precision {precision!r}: expected auto, fp32 or bf16")
     runs_root = runs_dir or paths.runs_dir()
     store_path = store or (runs_root / "results.sqlite" if runs_dir else paths.store_path())
     _check_writable(runs_root, runs_dir is not None, store_path, store)
     request = RunRequest(
-        submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device,
-        precision=precision, resume=resume, force=force, compile=compile_model, data_path=data_path, root=root, runs_root=runs_root, store_path=store_path,
+        submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device.value,
+        precision=precision.value, resume=resume, force=force, compile=compile_model, data_path=data_path.value, root=root, runs_root=runs_root, store_path=store_path,
     )
     from harness.protocol import distributed
 

@@ -11,9 +11,10 @@ import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors, safe
+from harness.cli._common import (
+    BOOTSTRAP_HELP, BOOTSTRAP_SEED_HELP, RootOption, StoreOption, console, err_console, handle_errors, safe, with_old_name,
+)
 from harness.errors import BadInputError
-from harness.scoring import MAX_BOOTSTRAP
 
 if TYPE_CHECKING:
     from harness.scoring import FoldsReport, ScoreReport
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 @handle_errors
 def score_command(
+    ctx: typer.Context,
     predictions: Annotated[
         list[Path], typer.Argument(help="Prediction file(s): harness .npz or MediaEval .npy (items x tags); one per fold with --fold all.")
     ],
@@ -51,14 +53,9 @@ def score_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     per_tag: Annotated[bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")] = False,
-    bootstrap: Annotated[
-        int | None,
-        typer.Option(
-            "--bootstrap", min=1,
-            help=f"Replicates for 95% percentile intervals over items (e.g. 1000; at most {MAX_BOOTSTRAP}, about 3 ms each on MTG-Jamendo).",
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling.")] = 0,
+    bootstrap: Annotated[int | None, typer.Option("--bootstrap", help=BOOTSTRAP_HELP)] = None,
+    bootstrap_seed: Annotated[int, typer.Option("--bootstrap-seed", min=0, help=BOOTSTRAP_SEED_HELP)] = 0,
+    old_seed: Annotated[int | None, typer.Option("--seed", min=0, hidden=True)] = None,
     root: RootOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -66,6 +63,7 @@ def score_command(
     from harness.scoring import check_bootstrap, score_file, score_folds
 
     check_bootstrap(bootstrap)
+    seed = with_old_name(ctx, bootstrap_seed, old_seed, "bootstrap_seed", "--bootstrap-seed", "--seed")
     _check_record_options(record, name, replace, external_data)
     if fold == "all":
         if decisions is not None or thresholds_from is not None:

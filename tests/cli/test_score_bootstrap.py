@@ -50,8 +50,10 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_value(moods: tuple[Path,
     assert set(first["intervals"]) == set(OFFICIAL_KEYS)
     for key in ("PR-AUC-macro", "ROC-AUC-macro", "F-score-micro"):
         assert first["intervals"][key]["low"] <= first[key] + 0.02 and first[key] - 0.02 <= first["intervals"][key]["high"]
-    other_seed = json.loads(runner.invoke(app, [*args, "--seed", "7"]).stdout)
+    other_seed = json.loads(runner.invoke(app, [*args, "--bootstrap-seed", "7"]).stdout)
     assert other_seed["intervals"] != first["intervals"]
+    old_name = json.loads(runner.invoke(app, [*args, "--seed", "7"]).stdout)  # the hidden old name of --bootstrap-seed
+    assert old_name["intervals"] == other_seed["intervals"]
     table = runner.invoke(app, args[:-1])
     assert table.exit_code == 0 and "95% interval" in table.output
 
@@ -69,6 +71,11 @@ def test_compare_paired(moods: tuple[Path, np.ndarray]) -> None:
     assert doc["difference"] > 0 and doc["low"] > 0 and doc["p_value"] < 0.05 and doc["key"] == "PR-AUC-macro"
     text = runner.invoke(app, ["compare", noise, noise, "--dataset", "moods"])
     assert "statistical tie" in text.output
+    seeded = [
+        json.loads(runner.invoke(app, ["compare", good, noise, "--dataset", "moods", "--json", *seed]).stdout)
+        for seed in (["--bootstrap-seed", "3"], ["--seed", "3"], ["--bootstrap-seed", "3", "--seed", "3"])
+    ]
+    assert seeded[0] == seeded[1] == seeded[2] and (seeded[0]["low"], seeded[0]["high"]) != (doc["low"], doc["high"])
 
 
 def test_compare_refuses_different_splits(moods: tuple[Path, np.ndarray]) -> None:
