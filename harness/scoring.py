@@ -75,6 +75,7 @@ class ScoreReport:
     decisions: np.ndarray | None = None
     intervals: dict[str, Any] = field(default_factory=dict)  # key -> Interval, with --bootstrap
     bootstrap: dict[str, Any] = field(default_factory=dict)  # n, seed, confidence
+    thresholds: np.ndarray | None = None  # one per tag, when fitted (on validation, or legacy on test)
 
     def with_bootstrap(self, n: int, seed: int = 0, confidence: float = 0.95) -> ScoreReport:
         """Percentile intervals over items resampled with replacement, for every official key scored."""
@@ -118,6 +119,7 @@ class _Matched(NamedTuple):
     source: str  # as ScoreReport.thresholds_source
     decisions_from: Path | None
     decisions: np.ndarray | None
+    thresholds: np.ndarray | None
 
 
 def _match(
@@ -140,12 +142,12 @@ def _match(
     if dataset and meta.get("dataset") and dataset != meta["dataset"]:
         raise BadInputError(f"{path}: made for dataset {meta['dataset']!r}, not {dataset!r}")
     data = open_dataset(dataset_name, root)
-    target = data.split(fold or meta.get("fold"), split or meta.get("split") or "test")
+    target = _run_items(data.split(fold or meta.get("fold"), split or meta.get("split") or "test"), predictions)
     predictions.check_against(target)
     if sum(x is not None and x is not False for x in (decisions, thresholds_from, thresholds_on_test)) > 1:
         raise BadInputError("give one of --decisions, --thresholds-from and --thresholds-on-test")
 
-    source, decisions_from, decision_matrix = "none", None, None
+    source, decisions_from, decision_matrix, thresholds = "none", None, None, None
     if decisions is not None:
         given = load_predictions(decisions, target)
         given.check_against(target)
@@ -162,13 +164,33 @@ def _match(
             thresholds_from = sibling if sibling.is_file() else None
         if thresholds_from is not None:
             validation = data.split(target.fold, "validation")
-            validation_predictions = load_predictions(thresholds_from, validation)
+            # A run's .npz may hold part of the split (see _run_items): its header is checked by the file's size.
+            validation_predictions = load_predictions(thresholds_from, None if Path(thresholds_from).suffix == ".npz" else validation)
+            validation = _run_items(validation, validation_predictions)
             validation_predictions.check_against(validation)
             thresholds = fit_thresholds_on_validation(validation.labels, validation_predictions.scores)
             source, decisions_from = "validation", thresholds_from
             decision_matrix = apply_thresholds(predictions.scores, thresholds)
 
-    return _Matched(predictions, data, target, source, decisions_from, decision_matrix)
+    return _Matched(predictions, data, target, source, decisions_from, decision_matrix, thresholds)
+
+
+def _run_items(split: SplitData, predictions: Predictions) -> SplitData:
+    """``split``, or the part of it a harness run predicted, for a validation file of a run that left items out.
+
+    A run leaves out of train and validation the items whose audio was skipped at ``prepare``; its
+    ``validation.npz`` then holds fewer items, with the fingerprint of exactly those. Such a file is
+    scored (and thresholds fitted) on those items: only when they are a subset of the validation
+    split and the file's fingerprint is theirs. Anything else is checked against the whole split.
+    """
+    ids = predictions.item_ids
+    if split.split != "validation" or ids is None or tuple(ids) == split.item_ids or not predictions.meta.get("fingerprint"):
+        return split
+    position = {item: i for i, item in enumerate(split.item_ids)}
+    if len(ids) >= len(split.item_ids) or not all(item in position for item in ids):
+        return split
+    part = SplitData(split.dataset, split.fold, split.split, tuple(ids), split.tags, split.labels[[position[i] for i in ids]])
+    return part if part.fingerprint == predictions.meta["fingerprint"] else split
 
 
 def _load_main(path: Path, dataset: str | None, fold: str | None, split: str | None, root: Path | None) -> Predictions:
@@ -189,7 +211,7 @@ def score_file(
     thresholds_from: Path | None = None,
     thresholds_on_test: bool = False,
 ) -> ScoreReport:
-    predictions, data, target, source, decisions_from, decision_matrix = _match(
+    predictions, data, target, source, decisions_from, decision_matrix, thresholds = _match(
         path, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test
     )
     path = predictions.path or Path("predictions")
@@ -205,7 +227,7 @@ def score_file(
     table = table_from_per_tag_scores(per_tag, target.labels, target.tags)
     return ScoreReport(
         target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings, table,
-        decision_matrix,
+        decision_matrix, thresholds=thresholds,
     )
 
 
@@ -315,12 +337,26 @@ def record_report(
     external_data: bool = False,
     thresholds_source: str | None = None,
     replace: bool = False,
+    *,
+    run_id: str | None = None,
+    submission: str | None = None,
+    seed: int | None = None,
+    config: dict[str, Any] | None = None,
+    run_dir: Path | None = None,
+    provenance: dict[str, Any] | None = None,
+    created: str | None = None,
 ) -> str:
     """Record a scored file in the results store (scores, per-tag scores, predictions, labels, provenance).
 
     ``thresholds_source`` overrides the report's, e.g. ``"test"`` for published decisions known to
     have been thresholded on the test labels. A run id already in the store is replaced only with
-    ``replace``. Returns the run id ``TEAM/RUN@dataset/fold/split``.
+    ``replace``. Returns the run id, by default ``TEAM/RUN@dataset/fold/split``.
+
+    ``harness run`` records its runs here too, adding what a run knows: its own ``run_id`` (its run
+    directory's name), ``submission`` (default: the file's meta, else the team), ``seed``, the
+    resolved ``config``, ``run_dir``, and ``provenance`` (its environment with the device, duration,
+    peak memory, data path, flags...; default: this process's environment). ``created``: the
+    record's time (default: now, to the second; ``""`` lets the store stamp it).
     """
     from datetime import datetime, timezone
 
@@ -331,10 +367,10 @@ def record_report(
     target = report.split
     path = report.predictions.path
     assert path is not None
-    run_id = f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
+    run_id = run_id or f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     provenance = {
-        **environment(), "predictions": str(path.resolve()), "flags": list(report.flags),
+        **(environment() if provenance is None else provenance), "predictions": str(path.resolve()), "flags": list(report.flags),
         "predictions_sha256": sha256_file(path),
         "decisions_from": str(report.decisions_from) if report.decisions_from else None, "scored_at": now,
     }
@@ -344,10 +380,11 @@ def record_report(
     ResultsStore(store_path).record(
         RunRecord(
             run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
-            submission=str(report.predictions.meta.get("submission", team)), team=team, run_name=run_name,
-            fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag,
-            thresholds_source=thresholds_source or report.thresholds_source, created=now,
-            provenance=provenance, external_data=external_data,
+            submission=submission or str(report.predictions.meta.get("submission", team)), team=team, run_name=run_name,
+            fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag, seed=seed,
+            thresholds_source=thresholds_source or report.thresholds_source, created=now if created is None else created,
+            provenance=provenance, external_data=external_data, config=config or {},
+            run_dir=str(run_dir) if run_dir is not None else None,
         ),
         predictions=report.predictions.scores,
         split=target,

@@ -88,6 +88,31 @@ def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Pat
     assert wrong.exit_code == 2 and "6 items x 8 tags" in wrong.output
 
 
+SCORE_METADATA = {
+    "dataset", "fold", "split", "fingerprint", "n_items", "thresholds_source", "excluded_tags", "flags", "warnings",
+    "per_tag", "top_tags", "bottom_tags", "intervals", "bootstrap",
+}
+
+
+def test_scores_json_is_harness_score_of_the_run_files(finished_run: Path) -> None:
+    """One path from predictions to numbers: a run's scores.json is `harness score predictions/test.npz` (by construction)."""
+    ours = json.loads((finished_run / "scores.json").read_text())
+    assert ours["bootstrap"] == {"n": 1000, "seed": 0, "confidence": 0.95}  # the run's seed is 0, as score's default
+    result = runner.invoke(app, ["score", str(finished_run / "predictions" / "test.npz"), "--json", "--bootstrap", "1000"])
+    assert result.exit_code == 0, result.output
+    theirs = json.loads(result.stdout)
+    assert {key: value for key, value in theirs.items() if key not in SCORE_METADATA} == ours["scores"]  # every key, exactly
+    assert theirs["per_tag"] == ours["per_tag"] and theirs["intervals"] == ours["intervals"]
+    assert theirs["bootstrap"] == ours["bootstrap"]
+    for key in ("dataset", "fold", "split", "fingerprint", "thresholds_source", "excluded_tags", "warnings"):
+        assert theirs[key] == ours[key], key
+    # the validation scores are the validation file scored with thresholds fitted on itself
+    validation = finished_run / "predictions" / "validation.npz"
+    again = runner.invoke(app, ["score", str(validation), "--json", "--thresholds-from", str(validation)])
+    assert again.exit_code == 0, again.output
+    assert {k: v for k, v in json.loads(again.stdout).items() if k not in SCORE_METADATA} == ours["validation_scores"]
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (runs on the GPU machines, not in CI)")
 def test_cuda_run(tiny_toy: Path, isolated_paths: Path) -> None:
     result = runner.invoke(app, ["run", "submissions/vgg6", "--epochs", "2", "--device", "cuda"])

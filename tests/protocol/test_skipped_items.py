@@ -72,3 +72,21 @@ def test_a_skipped_test_item_stops_the_run(tmp_path: Path, monkeypatch: pytest.M
     assert result.exit_code == 2
     assert "1 test items of split-0 have no features: m14" in " ".join(result.output.split())
     assert "--rebuild" in result.output and "Traceback" not in result.output
+
+
+def test_a_skipped_validation_item_is_left_out_and_the_run_files_still_score(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_paths: Path
+) -> None:
+    """validation.npz then holds the items the run had: `harness score test.npz` fits its thresholds on them, as the run did."""
+    root = _dataset(tmp_path, monkeypatch, corrupt="m9")  # a validation item
+    submission = folds_tests.write_submission(tmp_path / "tiny", epochs=1)
+    result = runner.invoke(app, ["run", str(submission), "--dataset", "moods", "--root", str(root), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    [run_dir] = (isolated_paths / "runs" / "moods" / "split-0" / "tiny").iterdir()
+    ours = json.loads((run_dir / "scores.json").read_text())
+    assert any("1 validation items without features" in flag and "m9" in flag for flag in ours["flags"])
+    rescored = runner.invoke(app, ["score", str(run_dir / "predictions" / "test.npz"), "--root", str(root), "--json"])
+    assert rescored.exit_code == 0, rescored.output
+    theirs = json.loads(rescored.stdout)
+    assert theirs["thresholds_source"] == "validation"
+    assert {key: theirs[key] for key in ours["scores"]} == ours["scores"]
