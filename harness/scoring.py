@@ -23,7 +23,8 @@ from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
 from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
-from harness.metrics.official import OfficialScores, official_scores
+from harness.metrics import keys
+from harness.metrics.official import OfficialScores
 from harness.metrics.folds import FoldSummary
 from harness.metrics.per_tag import PerTagTable, TagRow, table_from_per_tag_scores, top_bottom
 from harness.results.predictions import Predictions, load_predictions
@@ -53,12 +54,9 @@ def check_bootstrap(n: int | None, option: str = "--bootstrap") -> None:
 
 
 def scorer_for(spec: DatasetSpec) -> Callable[..., Any]:
-    """The dataset's metric set: the official MediaEval keys, or the CAL500 set (official + multi-label)."""
-    if spec.metric_set == "cal500":
-        from harness.metrics.multilabel import cal500_scores
-
-        return cal500_scores
-    return official_scores
+    """The dataset's metric set: the official MediaEval keys, or the CAL500 set (official + multi-label),
+    as the metric registry maps it (:func:`harness.metrics.keys.scorer`)."""
+    return keys.scorer(spec.metric_set)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ them, :func:`canonical_scores` maps a whole row. Nothing writes an alias.
 ``datasets/<name>/dataset.toml``, and ``[protocol] selection_metric``, which defaults to it). This
 module only validates such a name (:func:`check_metric`); a board ranks by its own ``primary``.
 
-**Adding a metric** is three edits:
+**Adding a metric** is three edits (a new dataset metric set adds its name to
+:data:`DATASET_METRIC_SETS` and its function to ``_SCORERS``):
 
 1. one :class:`Metric` entry in :data:`METRICS` below (its set, direction, decisions, bootstrap,
    aliases, label);
@@ -41,8 +42,10 @@ the bootstrap engine cannot resample keeps ``bootstraps=False`` (the engine is t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from harness.errors import UnknownNameError
 
@@ -56,6 +59,7 @@ __all__ = [
     "get",
     "keys_of",
     "paired_testable",
+    "scorer",
     "summary_keys",
 ]
 
@@ -116,6 +120,12 @@ METRICS: tuple[Metric, ...] = (
 DATASET_METRIC_SETS: dict[str, tuple[str, ...]] = {"official": ("official",), "cal500": ("official", "cal500")}
 """What a dataset's ``metric_set`` scores: the registry sets, in output order."""
 
+_SCORERS: dict[str, str] = {
+    "official": "harness.metrics.official:official_scores",
+    "cal500": "harness.metrics.multilabel:cal500_scores",
+}
+"""The function that computes each dataset metric set (imported when asked for: this module needs no numpy)."""
+
 _BY_NAME: dict[str, Metric] = {}
 for _metric in METRICS:
     for _name in (_metric.key, *_metric.aliases):
@@ -173,6 +183,16 @@ def check_metric(name: str, metric_set: str) -> str:
     if key not in keys:
         raise ValueError(f"{name!r} is not a metric of the {metric_set!r} set; known: {', '.join(keys)}")
     return key
+
+
+def scorer(metric_set: str) -> Callable[..., Any]:
+    """The function computing a dataset metric set: ``f(labels, scores, decisions, tags=...)``
+    returning an object with ``values`` (key -> float, in :func:`keys_of` order), ``per_tag``,
+    ``excluded_tags`` and ``warnings``."""
+    if metric_set not in _SCORERS:
+        raise UnknownNameError("metric set", str(metric_set), tuple(_SCORERS))
+    module, name = _SCORERS[metric_set].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def paired_testable(name: str) -> bool:

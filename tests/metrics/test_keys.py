@@ -89,3 +89,10 @@ def test_the_bootstrap_takes_aliases() -> None:
     assert by_alias == by_key and by_alias.key == "F-score-macro"
     intervals = bootstrap_intervals(labels, a, da, n=20, keys=["F1-macro", "PR-AUC-macro"])
     assert list(intervals) == ["F-score-macro", "PR-AUC-macro"]
+
+
+def test_each_dataset_metric_set_has_its_scorer() -> None:
+    assert keys.scorer("official") is official.official_scores
+    assert keys.scorer("cal500") is multilabel.cal500_scores
+    with pytest.raises(UnknownNameError, match="unknown metric set 'per-tag'"):
+        keys.scorer("per-tag")
