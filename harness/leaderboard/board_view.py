@@ -17,8 +17,9 @@ from harness.datasets import load_spec
 from harness.errors import HarnessError
 from harness.leaderboard.boards import Board
 from harness.leaderboard.cells import badges, cell, fold_cell, interval, merged_badges
+from harness.leaderboard.grouping import FoldGroup, SeedGroup
 from harness.leaderboard.pages import run_href
-from harness.leaderboard.ranking import FoldGroup, RankedGroup, RankedRun, SeedGroup, banded_ranks
+from harness.leaderboard.ranking import RankedGroup, RankedRun, banded_ranks
 from harness.leaderboard.seeds_view import SEEDS_ANCHOR, add_seed_badges, over_seeds_view, seed_badge_info
 from harness.results.store import RunRecord
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.leaderboard.boards import Column
-from harness.leaderboard.ranking import SeedSummary
+from harness.leaderboard.grouping import SeedSummary
 from harness.metrics.folds import FoldSummary
 from harness.results.store import RunRecord
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from harness.leaderboard.boards import Board
 from harness.leaderboard.cells import cell, fold_cell, merged_badges, seed_cell
+from harness.leaderboard.grouping import SeedGroup
 from harness.leaderboard.pages import run_page_name, section_ids
-from harness.leaderboard.ranking import SeedGroup
 
 
 def group_view(board: Board, group: SeedGroup, ranks: Mapping[str, int | None]) -> dict[str, Any]:

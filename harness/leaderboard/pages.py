@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from harness.leaderboard.boards import Board
-    from harness.leaderboard.ranking import SeedGroup
+    from harness.leaderboard.grouping import SeedGroup
 
 RUNS_DIR = "runs"
 GROUPS_DIR = "groups"

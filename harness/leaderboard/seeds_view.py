@@ -1,7 +1,7 @@
 """The "Over seeds" table of a board page, and the "N seeds" badges that link to it.
 
 When a board has a configuration of two seeds or more, the table under the main one shows every
-configuration (:class:`~harness.leaderboard.ranking.SeedGroup`) once, each column as mean ±
+configuration (:class:`~harness.leaderboard.grouping.SeedGroup`) once, each column as mean ±
 sample standard deviation (``ddof=1``) over its seeds (of the per-seed fold means on a k-fold
 board), ranked by the primary column's mean. The main table keeps one row per run (one-fold) or
 per seed (k-fold): ties and intervals are computed on runs.
@@ -15,8 +15,9 @@ from typing import Any
 
 from harness.leaderboard.boards import Board
 from harness.leaderboard.cells import merged_badges, plain, seed_cell
+from harness.leaderboard.grouping import SeedGroup, member_runs
 from harness.leaderboard.pages import seed_anchor, short_hash
-from harness.leaderboard.ranking import SeedGroup, member_runs, rank_seed_groups
+from harness.leaderboard.ranking import rank_seed_groups
 
 SEEDS_ANCHOR = "over-seeds"
 

@@ -11,9 +11,10 @@ external URL anywhere, readable from ``file://``::
     groups/<slug>.html      on a k-fold board, one configuration's per-fold scores with mean ± std,
                             one section per seed, and mean ± std over its seeds when it has several
 
-:func:`plan_site` computes every page's view model (:mod:`~harness.leaderboard.board_view`,
-:mod:`~harness.leaderboard.run_page`, :mod:`~harness.leaderboard.group_page`) from the ranking
-(:mod:`~harness.leaderboard.ranking`); :func:`build_site` renders them with jinja2 from
+:func:`plan_site` groups and ranks each board's runs (:mod:`~harness.leaderboard.grouping`,
+:mod:`~harness.leaderboard.ranking`) and computes every page's view model
+(:mod:`~harness.leaderboard.board_view`, :mod:`~harness.leaderboard.run_page`,
+:mod:`~harness.leaderboard.group_page`); :func:`build_site` renders them with jinja2 from
 ``templates/`` beside this module, autoescaping on for every template, so team, run, submission
 and tag names always show as text (in SVG too). Output is deterministic (no build time in it):
 building twice from the same store gives the same bytes.
@@ -41,9 +42,9 @@ from harness.leaderboard.board_view import board_view, fold_board_view
 from harness.leaderboard.boards import Board
 from harness.leaderboard.checked_store import CheckedStore
 from harness.leaderboard.group_page import group_view
+from harness.leaderboard.grouping import group_fold_runs, group_seeds
 from harness.leaderboard.pages import GROUPS_DIR, group_page_names, run_href, section_ids, seed_anchor
-from harness.leaderboard.ranking import (board_bands, group_fold_runs, group_seeds, rank_groups,
-                                         rank_runs)
+from harness.leaderboard.ranking import board_bands, rank_groups, rank_runs
 from harness.leaderboard.run_page import run_view
 from harness.results.store import ResultsStore, RunRecord
 

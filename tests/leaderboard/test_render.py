@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from harness.errors import FormatError
+from harness.leaderboard import charts, ranking
 from harness.leaderboard.boards import Board, Column, load_board, load_boards
 from harness.leaderboard.checked_store import CheckedStore
-from harness.leaderboard import charts, ranking
 from harness.leaderboard.pages import run_page_name
 from harness.leaderboard.ranking import rank_runs
 from harness.leaderboard.site_build import SitePlan, build_site, plan_site

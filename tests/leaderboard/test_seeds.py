@@ -16,8 +16,8 @@ import pytest
 
 from harness.leaderboard.boards import Board, Column
 from harness.leaderboard.checked_store import CheckedStore
+from harness.leaderboard.grouping import configuration_key, group_seeds, summarise_seeds
 from harness.leaderboard.pages import run_page_name
-from harness.leaderboard.ranking import configuration_key, group_seeds, summarise_seeds
 from harness.leaderboard.site_build import build_site, plan_site
 from harness.results.store import ResultsStore, RunRecord
 
