@@ -31,7 +31,10 @@ def list_command(
             table.add_row(safe(name), "[red]broken: run `harness submissions check`[/]", "", "", "", "", "")
             continue
         spec = submission.spec
-        crop = "x".join(map(str, spec.input_shape(1)[2:]))
+        if spec.crop_frames is None:  # stft-square: K is the dataset's square_size
+            crop = "KxK (dataset's K)"
+        else:
+            crop = "x".join(map(str, spec.input_shape(1, spec.crop_frames)[2:]))
         training = str(spec.epochs) if spec.trains else "0 (as built)"
         table.add_row(
             safe(name), safe(spec.title), spec.feature, crop, training, params, "yes" if spec.external_data else "no"
@@ -58,18 +61,26 @@ def new_command(
 
 @app.command("check")
 @handle_errors
-def check_command(path: Annotated[str, typer.Argument(help="Submission folder or name.")]) -> None:
+def check_command(
+    path: Annotated[str, typer.Argument(help="Submission folder or name.")],
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Dataset to check at: stft-square gets its K x K images (default: toy)."),
+    ] = None,
+) -> None:
     """Import a submission, validate its toml, build it, and exercise it on dummy batches.
 
-    Forward passes in train and eval mode (output shape and finite values); for a submission that
-    trains, backward passes and a few optimiser steps on a fixed batch, whose loss must decrease.
-    Exit 1 with one line naming the file on the first problem.
+    The dummy batches have the size runs use: crop_frames for mel96, the dataset's K x K image for
+    stft-square. Forward passes in train and eval mode (output shape and finite values); for a
+    submission that trains, backward passes and a few optimiser steps on a fixed batch, whose loss
+    must decrease. Exit 1 with one line naming the file on the first problem.
     """
     from harness.submissions import check_submission
 
-    report = check_submission(path)
+    report = check_submission(path, dataset=dataset)
     shape_in, shape_out = tuple(report["input"]), tuple(report["output"])
     parts = [f"{report['parameters']:,} parameters", f"input {shape_in} -> output {shape_out}, finite"]
+    parts.append(f"size {report['size']} from the {report['size_from']}")
     if report["fit_labels"]:
         parts.append("fit_labels called")
     loss = report["loss"]

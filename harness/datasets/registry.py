@@ -16,11 +16,11 @@ from harness import paths
 from harness.datasets.textfile import read_utf8
 from harness.errors import FormatError, UnknownNameError
 from harness.features.kinds import FEATURE_KINDS
+from harness.features.stft import SQUARE_SIZES
 from harness.metrics.keys import DATASET_METRIC_SETS, check_metric, keys_of
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 METRIC_SETS: tuple[str, ...] = tuple(DATASET_METRIC_SETS)  # harness.metrics.keys: official / official + cal500
-SQUARE_SIZES: tuple[int, ...] = (129, 257, 513, 1025)  # K of the stft-square K x K image (harness.features.stft)
 
 
 def _is_positive_int(value: object) -> bool:
@@ -43,7 +43,9 @@ class ProtocolDefaults:
     max_epochs: int | None = None  # an epoch budget every submission gets at most on this dataset
     selection_metric: str = ""  # the metric that picks the best epoch; "" = the dataset's primary_metric
     all_folds: bool = False  # `harness run` trains every fold of the main set by default (CAL500 family)
-    square_size: int = 257  # K of the stft-square K x K image (the CNN paper: 513 for CAL500, 257 for CAL500exp)
+    # K of the K x K image of every stft-square run on this dataset (the CNN papers: 513 for CAL500, 257 for
+    # CAL500exp); the one owner of that size: a submission's crop_frames is for mel96 and may only repeat it
+    square_size: int = 257
 
     def __post_init__(self) -> None:
         if not isinstance(self.feature, str) or self.feature not in FEATURE_KINDS:

@@ -7,18 +7,28 @@ exceed the window and frames may not overlap); the power ``|STFT|^2``, log-compr
 ``10 * log10(max(x, 1e-10))``. The result is a ``K x K`` image (bins x frames); ``K`` is one of 129,
 257 (the default, the papers' choice for CAL500exp), 513 (CAL500) or 1025. A segment shorter than
 one window has no full frame and is refused (``prepare`` reports and skips it).
+
+``K`` belongs to the dataset: its registry's ``[protocol] square_size`` (one of :data:`SQUARE_SIZES`)
+sets the image every stft-square run on it uses, and a submission's ``crop_frames`` may only repeat
+it (see :mod:`harness.submissions`). Registries import this module to check ``square_size``, so it
+imports torch only where a spectrogram is computed: reading a registry stays free of torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from harness.datasets.registry import SQUARE_SIZES
 from harness.errors import BadInputError
+
+if TYPE_CHECKING:
+    import torch
+
+SQUARE_SIZES: tuple[int, ...] = (129, 257, 513, 1025)
+"""The sizes ``K`` of the ``K x K`` image: ``nfft = 2 (K - 1)`` is a power of two (256 .. 2048)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ def stft_square(waveform: torch.Tensor, params: SquareParams = SquareParams()) -
 
 def stft_square_batch(waveforms: Sequence[torch.Tensor] | torch.Tensor, params: SquareParams = SquareParams()) -> torch.Tensor:
     """Mono waveforms of any lengths (each at least ``nfft`` samples) to ``(N, K, K)`` images in one FFT."""
+    import torch  # here, not at the top: registries import this module for SQUARE_SIZES
+
     frames = []
     for waveform in waveforms:
         signal = waveform.float()

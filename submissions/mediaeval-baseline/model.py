@@ -17,16 +17,38 @@ Each block is conv -> batch-norm -> ELU -> max-pool, as in the task's reference 
 trunk output and ends in a sigmoid; here the model returns logits (the protocol's loss is BCE on
 logits) and takes a max over whatever spatial grid remains, so inputs of other frame counts also
 give one 64-vector (at 96 x 1366 the grid is already 1 x 1 and the max is the identity).
-With 56 tags: 448,122 parameters.
+With 56 tags: 448,122 parameters. ``[model] channels`` (one width per block) and ``pools``
+([height, width] per block) may change the table; ``submission.toml`` sets them to the values
+above (:data:`CHANNELS`, :data:`POOLS`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 CHANNELS = (64, 128, 128, 128, 64)
 POOLS = ((2, 4), (2, 4), (2, 4), (3, 5), (4, 4))
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _architecture(channels: Sequence[int], pools: Sequence[Sequence[int]]) -> list[tuple[int, tuple[int, int]]]:
+    """``[model] channels`` and ``pools`` checked, as (width, (pool height, pool width)) per block."""
+    if not isinstance(channels, (list, tuple)) or not channels or not all(_positive(c) for c in channels):
+        raise ValueError(f"[model] channels must be a non-empty list of positive integers, got {channels!r}")
+    if not isinstance(pools, (list, tuple)) or len(pools) != len(channels):
+        raise ValueError(f"[model] pools needs one [height, width] per block: {len(channels)} channels, got {pools!r}")
+    blocks = []
+    for width, pool in zip(channels, pools):
+        if not isinstance(pool, (list, tuple)) or len(pool) != 2 or not all(_positive(k) for k in pool):
+            raise ValueError(f"[model] pools must be [height, width] pairs of positive integers, got {pool!r}")
+        blocks.append((width, (pool[0], pool[1])))
+    return blocks
 
 
 def _block(in_channels: int, out_channels: int, pool: tuple[int, int]) -> nn.Sequential:
@@ -39,16 +61,22 @@ def _block(in_channels: int, out_channels: int, pool: tuple[int, int]) -> nn.Seq
 
 
 class MediaEvalBaseline(nn.Module):
-    def __init__(self, num_tags: int, dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        num_tags: int,
+        dropout: float = 0.5,
+        channels: Sequence[int] = CHANNELS,
+        pools: Sequence[Sequence[int]] = POOLS,
+    ) -> None:
         super().__init__()
         self.input_norm = nn.BatchNorm2d(1)
-        blocks, channels = [], 1
-        for out_channels, pool in zip(CHANNELS, POOLS):
-            blocks.append(_block(channels, out_channels, pool))
-            channels = out_channels
+        blocks, width = [], 1
+        for out_channels, pool in _architecture(channels, pools):
+            blocks.append(_block(width, out_channels, pool))
+            width = out_channels
         self.blocks = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(channels, num_tags)
+        self.classifier = nn.Linear(width, num_tags)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.input_norm(x))
@@ -57,5 +85,11 @@ class MediaEvalBaseline(nn.Module):
         return self.classifier(self.dropout(x))
 
 
-def build(num_tags: int, dropout: float = 0.5) -> nn.Module:
-    return MediaEvalBaseline(num_tags, dropout=dropout)
+def build(
+    num_tags: int,
+    dropout: float = 0.5,
+    channels: Sequence[int] = CHANNELS,
+    pools: Sequence[Sequence[int]] = POOLS,
+) -> nn.Module:
+    """``channels`` (one per block) and ``pools`` ([height, width] per block) come from ``[model]``."""
+    return MediaEvalBaseline(num_tags, dropout=dropout, channels=channels, pools=pools)

@@ -14,15 +14,37 @@ Architecture (input ``(B, 1, 96, 1280)``):
 | head  | dropout 0.5, linear 256 -> tags |  |             |
 
 Each block is conv -> batch-norm -> ELU -> max-pool. With 56 tags: 2,764,794 parameters.
+``[model] channels`` (one width per block) and ``pools`` ([height, width] per block) may change the
+table; ``submission.toml`` sets them to the values above (:data:`CHANNELS`, :data:`POOLS`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 CHANNELS = (32, 64, 128, 256, 512, 256)
 POOLS = ((2, 2), (2, 4), (2, 2), (2, 4), (3, 5), (2, 4))
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _architecture(channels: Sequence[int], pools: Sequence[Sequence[int]]) -> list[tuple[int, tuple[int, int]]]:
+    """``[model] channels`` and ``pools`` checked, as (width, (pool height, pool width)) per block."""
+    if not isinstance(channels, (list, tuple)) or not channels or not all(_positive(c) for c in channels):
+        raise ValueError(f"[model] channels must be a non-empty list of positive integers, got {channels!r}")
+    if not isinstance(pools, (list, tuple)) or len(pools) != len(channels):
+        raise ValueError(f"[model] pools needs one [height, width] per block: {len(channels)} channels, got {pools!r}")
+    blocks = []
+    for width, pool in zip(channels, pools):
+        if not isinstance(pool, (list, tuple)) or len(pool) != 2 or not all(_positive(k) for k in pool):
+            raise ValueError(f"[model] pools must be [height, width] pairs of positive integers, got {pool!r}")
+        blocks.append((width, (pool[0], pool[1])))
+    return blocks
 
 
 def _block(in_channels: int, out_channels: int, pool: tuple[int, int]) -> nn.Sequential:
@@ -35,16 +57,22 @@ def _block(in_channels: int, out_channels: int, pool: tuple[int, int]) -> nn.Seq
 
 
 class VGG6(nn.Module):
-    def __init__(self, num_tags: int, dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        num_tags: int,
+        dropout: float = 0.5,
+        channels: Sequence[int] = CHANNELS,
+        pools: Sequence[Sequence[int]] = POOLS,
+    ) -> None:
         super().__init__()
         self.input_norm = nn.BatchNorm2d(1)
-        blocks, channels = [], 1
-        for out_channels, pool in zip(CHANNELS, POOLS):
-            blocks.append(_block(channels, out_channels, pool))
-            channels = out_channels
+        blocks, width = [], 1
+        for out_channels, pool in _architecture(channels, pools):
+            blocks.append(_block(width, out_channels, pool))
+            width = out_channels
         self.blocks = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(channels, num_tags)
+        self.classifier = nn.Linear(width, num_tags)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.input_norm(x))
@@ -53,5 +81,11 @@ class VGG6(nn.Module):
         return self.classifier(self.dropout(x))
 
 
-def build(num_tags: int, dropout: float = 0.5) -> nn.Module:
-    return VGG6(num_tags, dropout=dropout)
+def build(
+    num_tags: int,
+    dropout: float = 0.5,
+    channels: Sequence[int] = CHANNELS,
+    pools: Sequence[Sequence[int]] = POOLS,
+) -> nn.Module:
+    """``channels`` (one per block) and ``pools`` ([height, width] per block) come from ``[model]``."""
+    return VGG6(num_tags, dropout=dropout, channels=channels, pools=pools)

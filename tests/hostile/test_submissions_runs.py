@@ -150,6 +150,24 @@ def test_check_fails_a_field_of_the_wrong_type(tmp_path: Path, case: str) -> Non
     assert_clean_error(cli("submissions", "check", folder), str(folder / "submission.toml"), *needles, code=1)
 
 
+# --- 2b. the input size: one owner per feature (stft-square: the dataset's K) ----------------------
+
+
+def test_run_refuses_a_stft_square_crop_frames_that_differs_from_the_datasets_k(tiny_toy: Path, tmp_path: Path) -> None:
+    folder = _submission(tmp_path / "sub", feature='"stft-square"', crop_frames="513")
+    out = cli("run", folder, "--device", "cpu")
+    needles = (str(folder / "submission.toml"), "crop_frames = 513", "toy", "257 x 257", "square_size", "remove crop_frames")
+    assert_clean_error(out, *needles, only_line=False)  # after the stage lines of preparing features
+    assert not any((tmp_path / "runs").rglob("config.json")) and store_rows(tmp_path / "runs" / "results.sqlite") == []
+
+
+def test_check_refuses_it_at_the_datasets_k_and_passes_at_the_same_k(tmp_path: Path) -> None:
+    folder = _submission(tmp_path / "sub", feature='"stft-square"', crop_frames="513")
+    assert_clean_error(cli("submissions", "check", folder), str(folder / "submission.toml"), "crop_frames = 513", code=1)
+    out = cli("submissions", "check", folder, "--dataset", "cal500")
+    assert out.code == 0 and "input (2, 1, 513, 513)" in out.stdout, out
+
+
 # --- 3. sys.exit() and other BaseExceptions in user code, in a real process -------------------------
 
 EXITS = {

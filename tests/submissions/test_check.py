@@ -180,6 +180,7 @@ def test_a_good_submission_passes_and_reports_the_loss(tmp_path: Path) -> None:
     result = runner.invoke(app, ["submissions", "check", str(folder)])
     assert result.exit_code == 0, result.output
     assert "ok tiny" in result.output and "input (2, 1, 96, 16) -> output (2, 8)" in result.output and "loss" in result.output
+    assert "size 16 from the crop_frames of submission.toml" in result.output
     report = check_submission(folder)
     assert report["trains"] and report["loss"]["last"] < report["loss"]["first"] and report["skipped"] == []
 
@@ -194,16 +195,50 @@ def test_check_is_deterministic_and_leaves_the_global_generator_alone(tmp_path: 
     assert check_submission(folder)["loss"] == first["loss"]
 
 
-def test_stft_square_gets_a_square_dummy_input(tmp_path: Path) -> None:
+def _square_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> str:
+    """A registry folder holding one dataset, ``square{size}``, whose stft-square K is ``size``."""
+    name = f"square{size}"
+    (tmp_path / "registry" / name).mkdir(parents=True)
+    (tmp_path / "registry" / name / "dataset.toml").write_text(
+        f'name = "{name}"\nfamily = "toy"\n[tags]\nnames = ["a"]\n[folds]\nnames = ["split-0"]\n'
+        f"[protocol]\nsquare_size = {size}\n"
+    )
+    monkeypatch.setenv("HARNESS_REGISTRY", str(tmp_path / "registry"))
+    return name
+
+
+def test_stft_square_gets_a_square_dummy_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # crop_frames may repeat the dataset's K (it pins it); the dummy batch is the dataset's K x K image
     model = _model(POOLED).replace("        return ", "        assert x.shape[1:] == (1, 129, 129), x.shape\n        return ")
-    report = check_submission(_write(tmp_path, model=model, feature="stft-square", crop_frames=129))
+    dataset = _square_registry(tmp_path, monkeypatch, 129)
+    report = check_submission(_write(tmp_path, model=model, feature="stft-square", crop_frames=129), dataset=dataset)
     assert report["input"] == [2, 1, 129, 129]
+    assert (report["size"], report["size_from"]) == (129, f"square_size of dataset {dataset}")
 
 
-def test_stft_square_crop_defaults_to_257(tmp_path: Path) -> None:
-    folder = _write(tmp_path, toml='name = "tiny"\nfeature = "stft-square"\n[training]\nepochs = 0\n')
+def test_stft_square_size_is_the_datasets(tmp_path: Path) -> None:
+    # No crop_frames: K is the dataset's square_size, 257 for the default toy and CAL500exp, 513 for CAL500.
+    model = _model(POOLED).replace("        return ", "        assert x.shape[2] == x.shape[3], x.shape\n        return ")
+    folder = _write(tmp_path, model=model, toml='name = "tiny"\nfeature = "stft-square"\n[training]\nepochs = 0\n')
     spec = read_spec(folder)
-    assert spec.crop_frames == 257 and spec.input_shape(2) == (2, 1, 257, 257)
+    assert spec.crop_frames is None and spec.input_shape(2, 257) == (2, 1, 257, 257)
+    assert check_submission(folder)["input"] == [2, 1, 257, 257]
+    assert check_submission(folder, dataset="cal500exp")["input"] == [2, 1, 257, 257]
+    result = runner.invoke(app, ["submissions", "check", str(folder), "--dataset", "cal500"])
+    assert result.exit_code == 0, result.output
+    assert "input (2, 1, 513, 513)" in result.output and "size 513 from the square_size of dataset cal500" in result.output
+
+
+def test_a_stft_square_crop_frames_that_differs_from_the_datasets_k_is_refused(tmp_path: Path) -> None:
+    folder = _write(tmp_path, feature="stft-square", crop_frames=513)
+    line = _assert_one_line_failure(folder, "submission.toml", "crop_frames = 513", "toy", "257 x 257", "remove crop_frames")
+    assert "square_size" in line
+    assert check_submission(folder, dataset="cal500")["input"] == [2, 1, 513, 513]  # the same K: no conflict
+
+
+def test_check_of_an_unknown_dataset_is_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["submissions", "check", str(_write(tmp_path)), "--dataset", "nope"])
+    assert result.exit_code == 2 and "unknown dataset 'nope'" in result.output, result.output
 
 
 def test_mel96_gets_96_bins(tmp_path: Path) -> None:

@@ -1,11 +1,15 @@
-"""The zoo submissions: mediaeval-baseline, cnn-spectrogram-simple/-complex, resnet18-timm."""
+"""The zoo submissions: mediaeval-baseline, cnn-spectrogram-simple/-complex, resnet18-timm, vgg6's [model] table."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from harness.errors import FormatError
 from harness.submissions import check_submission, count_parameters, load_submission
 
 # (name, input (bins, frames) for a quick forward, parameters at 56 tags)
@@ -86,7 +90,8 @@ def test_complex_cnn_has_wide_convs_and_three_hidden_layers() -> None:
 @pytest.mark.parametrize("name", ["cnn-spectrogram-simple", "cnn-spectrogram-complex"])
 def test_spectrogram_cnn_toml(name: str) -> None:
     spec = load_submission(name).spec
-    assert (spec.feature, spec.crop_frames, spec.optimizer, spec.lr) == ("stft-square", 257, "adam", 1e-3)
+    # no crop_frames: K is the dataset's square_size (513 for CAL500, 257 for CAL500exp)
+    assert (spec.feature, spec.crop_frames, spec.optimizer, spec.lr) == ("stft-square", None, "adam", 1e-3)
     assert (spec.batch_size, spec.epochs, spec.patience, spec.external_data) == (16, 100, 20, False)
 
 
@@ -126,3 +131,51 @@ def test_check_passes_on_a_square_input() -> None:
     report = check_submission("cnn-spectrogram-simple")
     assert report["input"] == [2, 1, 257, 257]
     assert report["output"] == [2, 8]
+
+
+def test_check_uses_the_datasets_square_size() -> None:
+    # The size runs use: CAL500's registry sets K = 513 (the CNN paper's size for CAL500).
+    report = check_submission("cnn-spectrogram-simple", dataset="cal500")
+    assert report["input"] == [2, 1, 513, 513] and report["size_from"] == "square_size of dataset cal500"
+    assert report["output"] == [2, 8]
+
+
+# (name, parameters at 56 tags with the architecture of its model.py)
+VGG_LIKE = [("vgg6", 2_764_794), ("mediaeval-baseline", 448_122)]
+
+
+@pytest.mark.parametrize(("name", "parameters"), VGG_LIKE, ids=[name for name, _ in VGG_LIKE])
+def test_vgg_like_channels_and_pools_come_from_the_model_table(name: str, parameters: int) -> None:
+    submission = load_submission(name)
+    params = submission.spec.model_params
+    # submission.toml spells out the architecture of model.py, so the count (and the runs) are unchanged
+    assert tuple(params["channels"]) == submission.module.CHANNELS
+    assert tuple(map(tuple, params["pools"])) == submission.module.POOLS
+    assert count_parameters(submission.build(56)) == parameters
+    assert count_parameters(submission.module.build(56)) == parameters  # the defaults are the same
+    model = submission.module.build(56, channels=[8, 16], pools=[[2, 2], [2, 2]])
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    pools = [m.kernel_size for m in model.modules() if isinstance(m, nn.MaxPool2d)]
+    assert [c.out_channels for c in convs] == [8, 16] and pools == [(2, 2), (2, 2)]
+    assert _forward(model, 96, 64).shape == (2, 56)
+
+
+@pytest.mark.parametrize(
+    ("channels", "pools", "needle"),
+    [
+        ([8, 16], [[2, 2]], "one [height, width] per block"),
+        ([8, 0], [[2, 2], [2, 2]], "positive integers"),
+        ([8], [2], "[height, width] pairs"),
+    ],
+    ids=["pools-too-few", "zero-channels", "pool-not-a-pair"],
+)
+def test_vgg_like_model_table_mistakes_name_model_py(tmp_path: Path, channels: list, pools: list, needle: str) -> None:
+    folder = tmp_path / "vgg6"
+    shutil.copytree(load_submission("vgg6").path, folder)
+    toml = (folder / "submission.toml").read_text()
+    start = toml.index("channels = ")
+    end = toml.index("\n[optimizer]")
+    (folder / "submission.toml").write_text(toml[:start] + f"channels = {channels}\npools = {pools}\n" + toml[end:])
+    with pytest.raises(FormatError, match=r"model\.py:\d+: build\(56") as caught:
+        load_submission(folder).build(56)
+    assert needle in caught.value.message
