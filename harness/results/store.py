@@ -18,7 +18,8 @@ order the metrics and tags were given in (tag order is part of the contract). Me
 under their canonical names (:func:`harness.metrics.keys.canonical_scores`: a row recorded with
 both ``F-score-macro`` and its alias ``F1-macro`` reads as ``F-score-macro`` alone). The file uses WAL
 journalling so that readers (a leaderboard build) never block a writer (a run finishing), and
-every :meth:`ResultsStore.record` is one transaction over all tables.
+every :meth:`ResultsStore.record` is one transaction over all tables. The SQL is in
+:mod:`harness.results.schema`; :class:`RunRecord` (re-exported here) in :mod:`harness.results.record`.
 
 Values are finite floats: NaN and infinities are refused with the metric named, because a NaN in
 a ranking silently sorts anywhere.
@@ -27,158 +28,28 @@ a ranking silently sorts anywhere.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import math
-import numbers
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from harness.errors import BadInputError, FormatError, UnknownNameError
-from harness.metrics.keys import canonical_scores
-
-SCHEMA_VERSION = 1
-THRESHOLD_SOURCES = ("validation", "given", "test", "none")
-KNOWN_IDS_SHOWN = 20
-
-_SCHEMA = """
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE runs (
-    run_id            TEXT PRIMARY KEY,
-    dataset           TEXT NOT NULL,
-    fold              TEXT NOT NULL,
-    split             TEXT NOT NULL,
-    submission        TEXT NOT NULL,
-    team              TEXT NOT NULL,
-    run_name          TEXT NOT NULL,
-    fingerprint       TEXT NOT NULL,
-    seed              INTEGER,
-    created           TEXT NOT NULL,
-    created_utc       TEXT NOT NULL,
-    thresholds_source TEXT NOT NULL,
-    external_data     INTEGER NOT NULL,
-    provenance        TEXT NOT NULL,
-    config            TEXT NOT NULL,
-    run_dir           TEXT
-);
-CREATE INDEX runs_by_board ON runs (dataset, fold, split, created_utc);
-CREATE TABLE scores (
-    run_id   TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    metric   TEXT NOT NULL,
-    value    REAL NOT NULL,
-    PRIMARY KEY (run_id, metric)
-);
-CREATE TABLE tag_scores (
-    run_id   TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    tag      TEXT NOT NULL,
-    metric   TEXT NOT NULL,
-    value    REAL NOT NULL,
-    PRIMARY KEY (run_id, tag, metric)
-);
-"""
-
-# Added tables: created when missing, so stores written before them keep working.
-_EXTRA_SCHEMA = """
-CREATE TABLE IF NOT EXISTS predictions (
-    run_id TEXT PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
-    scores BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS paired_tests (
-    test_key TEXT PRIMARY KEY,
-    p_value  REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS splits (
-    fingerprint TEXT PRIMARY KEY,
-    item_ids    TEXT NOT NULL,
-    tags        TEXT NOT NULL,
-    labels      BLOB NOT NULL
-);
-"""
-
-_RUN_COLUMNS = (
-    "run_id, dataset, fold, split, submission, team, run_name, fingerprint, seed, created, "
-    "thresholds_source, external_data, provenance, config, run_dir"
+from harness.results.record import THRESHOLD_SOURCES, RunRecord, checked_scores, created_utc, json_default, now_utc
+from harness.results.schema import (
+    EXTRA_SCHEMA,
+    RUN_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    from_npy,
+    is_not_a_store,
+    prediction_blobs,
 )
 
+__all__ = ["KNOWN_IDS_SHOWN", "SCHEMA_VERSION", "THRESHOLD_SOURCES", "ResultsStore", "RunRecord"]
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One scored run: what was scored, against what, with which result and how it was made.
-
-    Validated and normalised on construction: scores become plain ``float`` (numpy scalars are
-    accepted), provenance and config become plain JSON values, so a record read back from the
-    store compares equal to the one written (``created`` aside when it was left empty).
-    """
-
-    run_id: str
-    dataset: str
-    fold: str
-    split: str  # the split scored, normally "test"
-    submission: str  # e.g. "vgg6"
-    team: str  # "harness" for our runs; a team name for imported runs
-    run_name: str  # e.g. "seed-0" or a MediaEval run name
-    fingerprint: str  # SHA-256 of what was scored against
-    scores: dict[str, float]  # metric key -> value
-    tag_scores: dict[str, dict[str, float]] = field(default_factory=dict)  # tag -> metric -> value
-    seed: int | None = None
-    created: str = ""  # ISO-8601 UTC; filled by the store when empty
-    thresholds_source: str = "validation"  # "validation" | "given" | "test" | "none"
-    external_data: bool = False
-    provenance: dict[str, Any] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-    run_dir: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("run_id", "dataset", "fold", "split", "submission", "team", "run_name",
-                     "fingerprint"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value.strip():
-                raise BadInputError(f"run record field {name!r} must be a non-empty string, "
-                                    f"got {value!r}")
-        where = f"run {self.run_id!r}"
-        if self.seed is not None and (isinstance(self.seed, bool)
-                                      or not isinstance(self.seed, numbers.Integral)):
-            raise BadInputError(f"{where}: seed must be an integer or None, got {self.seed!r}")
-        if self.thresholds_source not in THRESHOLD_SOURCES:
-            raise BadInputError(f"{where}: thresholds_source must be one of "
-                                f"{', '.join(THRESHOLD_SOURCES)}; got {self.thresholds_source!r}")
-        if not isinstance(self.external_data, bool):
-            raise BadInputError(f"{where}: external_data must be True or False, "
-                                f"got {self.external_data!r}")
-        if not isinstance(self.created, str):
-            raise BadInputError(f"{where}: created must be an ISO-8601 string, "
-                                f"got {self.created!r}")
-        if self.created:
-            _created_utc(self.created, where)
-        if self.run_dir is not None and not isinstance(self.run_dir, str):
-            raise BadInputError(f"{where}: run_dir must be a string or None, got {self.run_dir!r}")
-        set_ = object.__setattr__
-        if self.seed is not None:
-            set_(self, "seed", int(self.seed))
-        # under canonical keys: rows recorded before the aliases were settled also hold F1-macro
-        set_(self, "scores", canonical_scores(_checked_scores(self.scores, where)))
-        if not isinstance(self.tag_scores, Mapping):
-            raise BadInputError(f"{where}: tag_scores must map tag -> metric -> value")
-        tags: dict[str, dict[str, float]] = {}
-        for tag, metrics in self.tag_scores.items():
-            if not isinstance(tag, str) or not tag:
-                raise BadInputError(f"{where}: tag names must be non-empty strings, got {tag!r}")
-            tags[tag] = _checked_scores(metrics, f"{where}, tag {tag!r}")
-        set_(self, "tag_scores", tags)
-        set_(self, "provenance", _plain_json(self.provenance, where, "provenance"))
-        set_(self, "config", _plain_json(self.config, where, "config"))
+KNOWN_IDS_SHOWN = 20
 
 
 class ResultsStore:
@@ -213,18 +84,18 @@ class ResultsStore:
             raise BadInputError(f"expected a RunRecord, got {type(record).__name__}")
         where = f"run {record.run_id!r}"
         # The dicts inside a frozen record are still mutable: check again what is written.
-        scores = _checked_scores(record.scores, where)
-        tag_scores = {tag: _checked_scores(m, f"{where}, tag {tag!r}")
+        scores = checked_scores(record.scores, where)
+        tag_scores = {tag: checked_scores(m, f"{where}, tag {tag!r}")
                       for tag, m in record.tag_scores.items()}
-        created = record.created or _now_utc()
+        created = record.created or now_utc()
         row = (
             record.run_id, record.dataset, record.fold, record.split, record.submission,
             record.team, record.run_name, record.fingerprint, record.seed, created,
-            _created_utc(created, where), record.thresholds_source, int(record.external_data),
-            json.dumps(record.provenance, default=_json_default),
-            json.dumps(record.config, default=_json_default), record.run_dir,
+            created_utc(created, where), record.thresholds_source, int(record.external_data),
+            json.dumps(record.provenance, default=json_default),
+            json.dumps(record.config, default=json_default), record.run_dir,
         )
-        blobs = _prediction_blobs(record, predictions, split)
+        blobs = prediction_blobs(record, predictions, split)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect(write=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -339,14 +210,14 @@ class ResultsStore:
     def predictions(self, run_id: str) -> Any:
         """The run's recorded scores (float32 items x tags), or None when none were recorded."""
         row = self._fetch_one("predictions", "SELECT scores FROM predictions WHERE run_id = ?", (run_id,))
-        return None if row is None else _from_npy(row[0])
+        return None if row is None else from_npy(row[0])
 
     def split_labels(self, fingerprint: str) -> tuple[tuple[str, ...], tuple[str, ...], Any] | None:
         """(item ids, tags, bool labels) of the split with this fingerprint, when recorded."""
         row = self._fetch_one("splits", "SELECT item_ids, tags, labels FROM splits WHERE fingerprint = ?", (fingerprint,))
         if row is None:
             return None
-        return tuple(json.loads(row[0])), tuple(json.loads(row[1])), _from_npy(row[2])
+        return tuple(json.loads(row[0])), tuple(json.loads(row[1])), from_npy(row[2])
 
     def cached_p_value(self, test_key: str) -> float | None:
         """A paired test's p-value computed before (the key names both runs, their versions and settings).
@@ -401,7 +272,7 @@ class ResultsStore:
                 return []
             conn.execute("BEGIN")  # one consistent snapshot over the three tables
             rows = conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs r {where_sql} "
+                f"SELECT {RUN_COLUMNS} FROM runs r {where_sql} "
                 "ORDER BY r.created_utc DESC, r.rowid DESC", params).fetchall()
             scores: dict[str, dict[str, float]] = {row[0]: {} for row in rows}
             for run_id, metric, value in conn.execute(
@@ -441,7 +312,7 @@ class ResultsStore:
             else:
                 conn = self._open_read_only(timeout)
         except sqlite3.DatabaseError as exc:
-            if _is_not_a_store(exc):
+            if is_not_a_store(exc):
                 raise self._format_error(f"is not a readable SQLite database ({exc})") from exc
             raise BadInputError(f"cannot open results store {self.path}: {exc}") from exc
         try:
@@ -452,7 +323,7 @@ class ResultsStore:
                 conn.execute("PRAGMA journal_mode = WAL")
             yield conn
         except sqlite3.DatabaseError as exc:
-            if _is_not_a_store(exc):
+            if is_not_a_store(exc):
                 raise self._format_error(f"is not a readable SQLite database ({exc})") from exc
             raise BadInputError(f"results store {self.path}: {exc}") from exc
         finally:
@@ -513,7 +384,7 @@ class ResultsStore:
         if self._check_schema(conn):
             self._ensure_extra_tables(conn)
             return
-        for statement in _SCHEMA.split(";"):
+        for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
         from harness import __version__
@@ -525,99 +396,9 @@ class ResultsStore:
 
     @staticmethod
     def _ensure_extra_tables(conn: sqlite3.Connection) -> None:
-        for statement in _EXTRA_SCHEMA.split(";"):
+        for statement in EXTRA_SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
 
     def _format_error(self, problem: str) -> FormatError:
         return FormatError(f"{self.path} {problem}; move it aside or pass another --store")
-
-
-def _is_not_a_store(exc: sqlite3.DatabaseError) -> bool:
-    name = getattr(exc, "sqlite_errorname", "")
-    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
-        return True
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text
-
-
-def _checked_scores(scores: Any, where: str) -> dict[str, float]:
-    if not isinstance(scores, Mapping):
-        raise BadInputError(f"{where}: scores must map metric name -> number, "
-                            f"got {type(scores).__name__}")
-    out: dict[str, float] = {}
-    for metric, value in scores.items():
-        if not isinstance(metric, str) or not metric:
-            raise BadInputError(f"{where}: metric names must be non-empty strings, got {metric!r}")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise BadInputError(f"{where}: metric {metric!r} must be a number, got {value!r}")
-        value = float(value)
-        if math.isnan(value):
-            raise BadInputError(f"{where}: metric {metric!r} is NaN; NaN is never stored (leave "
-                                "the metric out, or report why it is undefined)")
-        if math.isinf(value):
-            raise BadInputError(f"{where}: metric {metric!r} is {value}; only finite values "
-                                "are stored")
-        out[metric] = value
-    return out
-
-
-def _plain_json(value: Any, where: str, name: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise BadInputError(f"{where}: {name} must be a mapping, got {type(value).__name__}")
-    try:
-        return json.loads(json.dumps(dict(value), default=_json_default))
-    except (TypeError, ValueError) as exc:
-        raise BadInputError(f"{where}: {name} is not JSON-serialisable ({exc})") from exc
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if hasattr(obj, "tolist"):  # numpy scalars and arrays
-        return obj.tolist()
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
-
-
-def _now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _created_utc(created: str, where: str) -> str:
-    """``created`` as a sortable UTC timestamp; a time without an offset is taken as UTC."""
-    try:
-        when = datetime.fromisoformat(created)
-    except ValueError:
-        raise BadInputError(f"{where}: created {created!r} is not an ISO-8601 date and time, "
-                            "e.g. 2024-05-01T12:00:00Z") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _to_npy(array: Any) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(array), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _from_npy(blob: bytes) -> Any:
-    return np.load(io.BytesIO(blob), allow_pickle=False)
-
-
-def _prediction_blobs(record: RunRecord, predictions: Any, split: Any) -> tuple[bytes, tuple[Any, ...]] | None:
-    """(scores blob, splits row) for :meth:`ResultsStore.record`, checked against each other."""
-    if predictions is None and split is None:
-        return None
-    if predictions is None or split is None:
-        raise BadInputError(f"run {record.run_id!r}: give both the predictions and the split they were scored on")
-    scores = np.asarray(predictions, dtype=np.float32)
-    if split.fingerprint != record.fingerprint:
-        raise BadInputError(f"run {record.run_id!r}: the split's fingerprint differs from the record's")
-    if scores.shape != split.labels.shape:
-        raise BadInputError(f"run {record.run_id!r}: predictions {scores.shape} do not match the split {split.labels.shape}")
-    row = (split.fingerprint, json.dumps(list(split.item_ids)), json.dumps(list(split.tags)),
-           _to_npy(np.asarray(split.labels, dtype=bool)))
-    return _to_npy(scores), row
