@@ -163,6 +163,18 @@ def test_no_external_resources(site) -> None:
         assert "<link" not in html and "@import" not in html and "url(" not in html
 
 
+def test_the_script_comes_from_static_and_is_inlined(site) -> None:
+    from harness.leaderboard.site_build import STATIC
+
+    script = (STATIC / "tables.js").read_text(encoding="utf-8")
+    assert "table.sortable" in script and "input.filter" in script
+    _, written = site
+    for path in written:  # every page carries it whole, inline: nothing to fetch from file://
+        html = read(path)
+        assert f"<script>\n{script}</script>" in html, path
+        assert "<script src" not in html
+
+
 def test_build_is_deterministic(site, tmp_path: Path) -> None:
     out, written = site
     store = ResultsStore(tmp_path / "results.sqlite")
