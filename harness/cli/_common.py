@@ -42,13 +42,12 @@ def safe(text: object) -> str:
 
     rich's own ``escape`` only escapes a ``[`` that starts a tag within the same string, so two
     escaped fragments joined in one line (``TEAM[`` + ``/`` + ``]x``) could still make a tag and crash
-    ``print``; escaping every bracket (doubling the backslashes before it) cannot. A trailing
-    backslash is doubled as rich does, so it cannot escape the markup that follows it.
+    ``print``; escaping every bracket (doubling the backslashes before it) cannot. A trailing run of
+    backslashes is doubled too, so it cannot escape the markup that follows it (rich's ``escape``
+    doubles only a single one, and ``\\\\\\`` before ``[dim]`` escaped the tag and crashed ``print``).
     """
     text = _BRACKET.sub(lambda m: m.group(1) * 2 + "\\[", plain(text))
-    if text.endswith("\\") and not text.endswith("\\\\"):
-        text += "\\"
-    return text
+    return text + "\\" * (len(text) - len(text.rstrip("\\")))
 
 
 class _Console(Console):

@@ -23,6 +23,12 @@ def test_safe_fragments_joined_with_markup_never_make_tags(a: str, b: str, c: st
         assert text == plain(a) + "/" + plain(b) + plain(c)
 
 
+def test_a_trailing_run_of_backslashes_cannot_escape_the_next_tag() -> None:
+    """``\\\\\\`` (three) kept one odd backslash before ``[dim]``: the tag was escaped and ``[/]`` crashed."""
+    for n in range(1, 7):
+        assert render(f"[bold]x{safe(chr(92) * n)}[/][dim]y[/]").plain == "x" + chr(92) * n + "y"
+
+
 def test_plain_shows_control_characters() -> None:
     assert plain("a\x1b[31mb\x07\tc\nd\x9b") == "a\\x1b[31mb\\x07\tc\nd\\x9b"
 
