@@ -101,7 +101,7 @@ def prepare_command(
     root: RootOption = None,
     kind: Annotated[FeatureKind | None, typer.Option("--kind", help="Feature kind (default: the dataset's).")] = None,
     size: Annotated[int | None, typer.Option("--size", help="stft-square: K of the K x K image (default: the dataset's).")] = None,
-    device: Annotated[Device, typer.Option("--device", help="Where to extract (auto: cuda when there is one).")] = Device("auto"),
+    device: Annotated[Device, typer.Option("--device", help="Where to extract (auto: cuda when there is one).")] = Device.auto,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Extract everything again, even if the store is current.")] = False,
 ) -> None:
     """Make the dataset's sources present (toy: generate them), then build its feature store.
@@ -146,7 +146,7 @@ def _remember_root(name: str, root: Path) -> None:
 def fetch_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. mtg-jamendo-moodtheme.")],
     root: Annotated[Path, typer.Option("--root", help="Folder to download into.")],
-    what: Annotated[FetchWhat, typer.Option("--what", help="The split files, or the files of an archive (melspecs, audio).")] = FetchWhat("splits"),
+    what: Annotated[FetchWhat, typer.Option("--what", help="The split files, or the files of an archive (melspecs, audio).")] = FetchWhat.splits,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Download from this mirror instead.")] = None,
 ) -> None:
     """Download a dataset's source files into ROOT, verifying each against its pinned SHA-256."""

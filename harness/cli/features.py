@@ -21,7 +21,7 @@ def extract_command(
     ctx: typer.Context,
     audio: Annotated[Path, typer.Argument(help="Audio file (WAV, FLAC, OGG, MP3).")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (required): .npy, float32 (bins, frames).")] = None,
-    kind: Annotated[FeatureKind, typer.Option("--kind", help="Feature kind.")] = FeatureKind("mel96"),
+    kind: Annotated[FeatureKind, typer.Option("--kind", help="Feature kind.")] = FeatureKind.mel96,
     size: Annotated[int, typer.Option("--size", help="stft-square: K (129, 257, 513, 1025) for a K x K image.")] = 257,
     old_out: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
 ) -> None:

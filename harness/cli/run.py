@@ -127,10 +127,10 @@ def run_command(
     ] = None,
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds, one run each.")] = "0",
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the epoch count.")] = None,
-    device: Annotated[Device, typer.Option("--device", help="Where to train (auto: cuda when there is one).")] = Device("auto"),
+    device: Annotated[Device, typer.Option("--device", help="Where to train (auto: cuda when there is one).")] = Device.auto,
     precision: Annotated[
         Precision, typer.Option("--precision", help="bf16: autocast (auto: bf16 on a GPU that has it, else fp32).")
-    ] = Precision("auto"),
+    ] = Precision.auto,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the newest unfinished run of this configuration.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Train again even if a finished run of this configuration exists.")] = False,
     root: RootOption = None,
@@ -139,7 +139,7 @@ def run_command(
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (worth it for long GPU runs).")] = False,
     data_path: Annotated[
         DataPath, typer.Option("--data-path", help="The feature store on the device (resident) or streamed (auto: resident when it fits).")
-    ] = DataPath("auto"),
+    ] = DataPath.auto,
     nproc: Annotated[int, typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes.")] = 1,
 ) -> None:
     """Train SUBMISSION on a dataset under the shared protocol; write, score and record its predictions."""
