@@ -79,7 +79,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from harness.protocol.crops import CropGatherer
 from harness.protocol.loop import predict, train_epoch, train_step
-from harness.protocol.runner import selection_value
+from harness.protocol.fit import selection_value
 from harness.results.rundir import RunDirectory
 from harness.submissions import load_submission, make_optimizer
 from benchmark_table import Row, git_commit, report  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)

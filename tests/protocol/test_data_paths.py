@@ -12,7 +12,7 @@ from harness.errors import BadInputError
 from harness.features.store import build_store
 from harness.protocol.crops import CropGatherer, StreamingGatherer
 from harness.protocol.loop import predict, train_epoch
-from harness.protocol.runner import place_features
+from harness.protocol.device import place_features
 
 
 def _store(tmp_path: Path):  # noqa: ANN202
