@@ -36,8 +36,10 @@ module only validates such a name (:func:`check_metric`); a board ranks by its o
    under that key (:func:`keys_of` gives the output order);
 3. a ``[[columns]]`` table with that ``key`` in the ``leaderboards/*.toml`` boards that show it.
 
-Nothing else lists keys; boards, the dataset registry and the CLI read them from here. A metric
-the bootstrap engine cannot resample keeps ``bootstraps=False`` (the engine is the official set's).
+Boards (directions, aliases), the dataset registry (``primary_metric``), the results store (rows
+read under canonical keys), board ties, ``harness runs list`` and the bootstrap's ``--key`` read the
+keys from here; a run page lists every key a run has. A metric the bootstrap engine cannot resample
+keeps ``bootstraps=False`` (the engine computes the official set only).
 """
 
 from __future__ import annotations
