@@ -340,7 +340,8 @@ def paired_bootstrap(
     Args:
         labels: ``(n_items, n_tags)`` ground truth.
         scores_a, scores_b: the two score matrices, same shape as ``labels``.
-        key: one official key; a decision key needs ``decisions_a`` and ``decisions_b``.
+        key: one official key or its alias (``F1-macro``: :mod:`harness.metrics.keys`); a decision
+            key needs ``decisions_a`` and ``decisions_b``. ``Comparison.key`` is the canonical key.
         n, seed, confidence, chunk_size: as :func:`bootstrap_intervals`.
         decisions_a, decisions_b: optional decisions for the decision keys.
 
