@@ -90,6 +90,7 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
 
     kind = submission.spec.feature
     square = square_params_for(spec, kind)
+    crop = submission.input_size(spec)  # mel96: its crop_frames; stft-square: the dataset's K (a conflict refused)
     observer.stage(f"preparing {spec.name} ({kind} features)")
     if dist.is_main:
         store = prepare_features(
@@ -100,7 +101,6 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
     distributed.barrier(dist)
     if not dist.is_main:  # the other ranks open the store rank 0 has made
         store = FeatureStore(dataset.features_dir(kind))
-    crop = submission.input_size(spec)  # mel96: its crop_frames; stft-square: the dataset's K (a conflict refused)
     features, data_path = place_features(store, device, request.data_path)  # once for every fold and seed
     observer.stage(f"data path: {data_path}")
     results = []

@@ -157,8 +157,9 @@ def test_run_refuses_a_stft_square_crop_frames_that_differs_from_the_datasets_k(
     folder = _submission(tmp_path / "sub", feature='"stft-square"', crop_frames="513")
     out = cli("run", folder, "--device", "cpu")
     needles = (str(folder / "submission.toml"), "crop_frames = 513", "toy", "257 x 257", "square_size", "remove crop_frames")
-    assert_clean_error(out, *needles, only_line=False)  # after the stage lines of preparing features
+    assert_clean_error(out, *needles, only_line=False)
     assert not any((tmp_path / "runs").rglob("config.json")) and store_rows(tmp_path / "runs" / "results.sqlite") == []
+    assert not any(tmp_path.rglob("stft-square")), "refused before any stft-square feature was prepared"
 
 
 def test_check_refuses_it_at_the_datasets_k_and_passes_at_the_same_k(tmp_path: Path) -> None:
