@@ -7,6 +7,10 @@ come from, in this order: ``--decisions FILE``; ``--thresholds-from VALIDATION_P
 ``--thresholds-on-test``, thresholds fitted on the scored split's own labels exactly as the
 MediaEval 2019 scripts did (legacy: it overstates every decision metric, and every output marks
 it). Without any of them the decision keys are left out, with a warning.
+
+This is the one path from predictions to numbers: ``harness run`` writes its prediction files,
+then scores them with :func:`score_file` and records them with :func:`record_report`
+(:mod:`harness.protocol.finish`), exactly as ``harness score --record`` does.
 """
 
 from __future__ import annotations
