@@ -110,7 +110,7 @@ def prepare_command(
     Audio that cannot be decoded, is empty or is too short is reported by name and skipped.
     """
     from harness.features.extract import prepare_features, square_params_for
-    from harness.protocol.runner import pick_device
+    from harness.protocol.device import pick_device
 
     dataset = open_dataset(name, root)
     feature = kind.value if kind is not None else dataset.spec.protocol.feature

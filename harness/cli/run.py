@@ -161,7 +161,8 @@ def run_command(
             raise typer.Exit(1 if code != 2 else 2)
         return
     from harness.metrics.official import OFFICIAL_KEYS
-    from harness.protocol.runner import run, summarise_folds
+    from harness.protocol.folds import summarise_folds
+    from harness.protocol.runner import run
 
     if not dist.is_main:  # a DDP worker: rank 0 prints, writes and builds the site
         run(request)

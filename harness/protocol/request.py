@@ -42,7 +42,7 @@ class RunRequest:
     resume: bool = False
     force: bool = False  # train again even when a finished run of the same configuration exists
     compile: bool = False  # torch.compile the model (recorded in env.json, not in the config hash)
-    data_path: str = "auto"  # auto | resident | streamed (see harness.protocol.runner.place_features)
+    data_path: str = "auto"  # auto | resident | streamed (see harness.protocol.device.place_features)
     root: Path | None = None
     runs_root: Path = field(default_factory=paths.runs_dir)
     store_path: Path = field(default_factory=paths.store_path)
