@@ -18,11 +18,12 @@ from harness.leaderboard.boards import Board
 from harness.leaderboard.cells import SCORE_DECIMALS, badges, flags, interval, plain, plain_cell, short_tag
 from harness.leaderboard.charts import bar_chart, pr_curve_chart
 from harness.leaderboard.checked_store import CheckedStore
+from harness.metrics import keys
 from harness.provenance import config_hash
 from harness.results.store import RunRecord
 
 # Per-tag metrics shown first and in this order when present; any others follow.
-TAG_METRIC_ORDER = ("ROC-AUC", "PR-AUC", "precision", "recall", "F-score")
+TAG_METRIC_ORDER = keys.keys_of("per-tag")  # the per-tag table's columns, in the registry's order
 # What drawing a part of a run page from odd (but readable) recorded values may raise.
 DRAWING_ERRORS = (HarnessError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
 
