@@ -238,7 +238,7 @@ def time_per_file(model, optimizer, paths, file_frames, labels_np, args, device,
     model.train()
 
     def step() -> None:
-        x, y = next(batches)
+        x, y = next(batches)  # noqa: F821 (deleted after its last step)
         x = x.to(device, non_blocking=True).unsqueeze(1).contiguous(memory_format=torch.channels_last)
         train_step(model, optimizer, x, y.to(device, non_blocking=True), precision)
 
@@ -410,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     y_fixed = data.labels[torch.as_tensor(fixed, device=device)]
 
     def subset(count: int) -> np.ndarray:
-        return rng.choice(data.train_rows, size=count, replace=count > n_train)
+        return rng.choice(data.train_rows, size=count, replace=count > n_train)  # noqa: F821 (deleted after its last use)
 
     with tempfile.TemporaryDirectory(prefix="train_speed-", dir=args.tmp_dir) as tmp_name:
         tmp = Path(tmp_name)

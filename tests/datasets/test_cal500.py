@@ -103,7 +103,7 @@ def write_cal500(root: Path) -> np.ndarray:
             if i == 0 and listener == 0:  # one file holds a second record, as 46 real files do
                 text += survey_text(song, {**values, **{tag: "1" for tag in EMOTIONS}})
             (surveys / f"{song}_{listener + 1:02d}.txt").write_text(text)
-        for j, tag in enumerate(EMOTIONS):
+        for j in range(len(EMOTIONS)):
             r = per_listener[j] + [3] * (n_listeners - len(per_listener[j]))
             yes, no = sum(v >= 4 for v in r), sum(v <= 2 for v in r)
             hard[i, 2 * j] = yes >= 2 and yes / max(yes + no, 1) >= 0.8
@@ -365,7 +365,7 @@ def test_cli_show_and_verify(cal500: tuple[Path, Path, np.ndarray]) -> None:
     assert "fold-3" in shown.output and "Emotion-Happy" in shown.output
     verified = runner.invoke(app, ["datasets", "verify", "cal500", "--root", str(root)])
     assert verified.exit_code == 0, verified.output
-    assert "FAIL" not in verified.output, [l for l in verified.output.splitlines() if "FAIL" in l]
+    assert "FAIL" not in verified.output, [line for line in verified.output.splitlines() if "FAIL" in line]
     assert "cells agree" in " ".join(verified.output.split())
 
 

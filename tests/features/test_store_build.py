@@ -95,7 +95,7 @@ def test_store_round_trip_keeps_dataset_order_and_crops_at_the_edges(tmp_path: P
     features = store.to_tensor()
     crop = 8
     gatherer = CropGatherer(features, store.index.offsets, store.index.n_frames, crop, torch.device("cpu"))
-    for row, (item_id, feats) in enumerate(items):
+    for row, (_item_id, feats) in enumerate(items):
         n = feats.shape[1]
         first_last = gatherer.gather(np.array([row, row]), np.array([0, n - crop]))  # the first and the last crop
         expected = np.stack([feats[:, :crop], feats[:, n - crop :]]).astype(np.float16).astype(np.float32)
