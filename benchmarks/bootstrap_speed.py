@@ -66,9 +66,7 @@ def time_sklearn(labels, scores, indices, keys) -> tuple[float, dict[str, np.nda
     return time.perf_counter() - start, values
 
 
-def time_vectorised(
-    labels, scores, n, seed, keys, repeats=1
-) -> tuple[float, dict[str, np.ndarray]]:
+def time_vectorised(labels, scores, n, seed, keys, repeats=1) -> tuple[float, dict[str, np.ndarray]]:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -112,10 +110,7 @@ def main() -> None:
         t_sk, ref = time_sklearn(labels, scores, indices, keys)
         t_sk_scaled = t_sk * n / m
         diff = max(float(np.max(np.abs(vec[k][:m] - ref[k]))) for k in keys)
-        print(
-            f"{' + '.join(keys):<30} {t_vec:>15.3f} {t_sk_scaled:>17.2f} "
-            f"{t_sk_scaled / t_vec:>26.1f}x {diff:>11.1e}"
-        )
+        print(f"{' + '.join(keys):<30} {t_vec:>15.3f} {t_sk_scaled:>17.2f} {t_sk_scaled / t_vec:>26.1f}x {diff:>11.1e}")
         if diff > 1e-9:
             raise SystemExit(f"values differ from scikit-learn by {diff:.3g} (> 1e-9)")
 

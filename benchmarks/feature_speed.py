@@ -75,12 +75,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
+from benchmark_table import (
+    Row,
+    git_commit,
+    report,
+)  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from harness.features.extract import extract_many
 from harness.features.store import FeatureStore, build_store
 from harness.protocol.crops import CropGatherer, random_starts
-from benchmark_table import Row, git_commit, report  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -97,7 +101,9 @@ def sync(device: str) -> None:
 # --------------------------------------------------------------------------------------- extraction
 
 
-def write_audio(directory: Path, n: int, seconds: float, rate: int, channels: int, fmt: str, seed: int) -> list[tuple[str, Path]]:
+def write_audio(
+    directory: Path, n: int, seconds: float, rate: int, channels: int, fmt: str, seed: int
+) -> list[tuple[str, Path]]:
     """``n`` files of noise plus a few tones, 16-bit WAV or MP3, as (item id, path)."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -191,7 +197,9 @@ class NpyCrops(Dataset):
         return torch.from_numpy(np.array(mel[:, start : start + self.crop], dtype=np.float32))[None]
 
 
-def time_npy(paths: Sequence[Path], crop: int, batch: int, n_batches: int, workers: int, seed: int, cold: bool) -> float:
+def time_npy(
+    paths: Sequence[Path], crop: int, batch: int, n_batches: int, workers: int, seed: int, cold: bool
+) -> float:
     """Seconds for ``n_batches`` batches after the first one."""
     if cold:
         drop_from_page_cache(paths)
@@ -207,7 +215,9 @@ def time_npy(paths: Sequence[Path], crop: int, batch: int, n_batches: int, worke
     return elapsed
 
 
-def time_store(gatherer: CropGatherer, n_frames: np.ndarray, crop: int, batch: int, n_batches: int, seed: int, device: str) -> float:
+def time_store(
+    gatherer: CropGatherer, n_frames: np.ndarray, crop: int, batch: int, n_batches: int, seed: int, device: str
+) -> float:
     """Seconds for ``n_batches`` gathered batches after the first one (positions drawn inside the clock)."""
     rows_all = epoch_indices(len(n_frames), (n_batches + 1) * batch, seed).reshape(n_batches + 1, batch)
     rng = np.random.default_rng(seed)
@@ -266,7 +276,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="timings per variant, the fastest kept (3)")
     parser.add_argument("--workers", default="0,2", help="DataLoader num_workers to time, comma-separated (0,2)")
     parser.add_argument(
-        "--mp3-files", type=int, default=4, help="44.1 kHz stereo MP3 files to time too, 0 for none (4; encoding is slow)"
+        "--mp3-files",
+        type=int,
+        default=4,
+        help="44.1 kHz stereo MP3 files to time too, 0 for none (4; encoding is slow)",
     )
     parser.add_argument(
         "--cold", action=argparse.BooleanOptionalAction, default=True,
@@ -314,7 +327,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     )
     with tempfile.TemporaryDirectory(prefix="feature_speed-", dir=args.tmp_dir) as tmp_name:
         tmp = Path(tmp_name)
-        sets = [("44.1 kHz stereo WAV", write_audio(tmp / "wav441", args.files, args.seconds, 44_100, 2, "wav", args.seed))]
+        sets = [
+            ("44.1 kHz stereo WAV", write_audio(tmp / "wav441", args.files, args.seconds, 44_100, 2, "wav", args.seed))
+        ]
         if args.mp3_files > 0:
             t0 = time.perf_counter()
             mp3 = write_audio(tmp / "mp3", args.mp3_files, args.seconds, 44_100, 2, "mp3", args.seed)
@@ -324,7 +339,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             kind: write_audio(tmp / f"native{rate}", args.files, args.seconds, rate, 1, "wav", args.seed)
             for kind, rate in RATES.items()
         }
-        print(f"extraction: extract_many over files of {args.seconds:g} s of synthetic audio (in the page cache)", flush=True)
+        print(
+            f"extraction: extract_many over files of {args.seconds:g} s of synthetic audio (in the page cache)",
+            flush=True,
+        )
         for device, label in devices:
             for kind, rate in RATES.items():
                 kind_name = "stft-square K=257" if kind == "stft-square" else kind
@@ -340,7 +358,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
                         f"{audio_s / seconds:,.0f} audio-s/s ({seconds:.2f} s for {audio_s:g} s of audio, best of {args.repeats})",
                     )
 
-        crop_desc = f"{args.crop}-frame crops x {N_BINS} bins, batch {args.batch}, {args.items} items of ~{args.frames} frames"
+        crop_desc = (
+            f"{args.crop}-frame crops x {N_BINS} bins, batch {args.batch}, {args.items} items of ~{args.frames} frames"
+        )
         print(f"crops: {crop_desc}", flush=True)
         t0 = time.perf_counter()
         paths, items = write_items(tmp / "npy", args.items, args.frames, args.seed)
@@ -348,7 +368,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         print(f"  wrote {args.items} .npy files and the store in {time.perf_counter() - t0:.1f} s", flush=True)
         n_frames = np.asarray(store.index.n_frames)
         npy_mb = sum(p.stat().st_size for p in paths) / 1e6
-        print(f"  .npy files: {npy_mb:,.0f} MB float32; store: {store.features.nbytes / 1e6:,.0f} MB float16", flush=True)
+        print(
+            f"  .npy files: {npy_mb:,.0f} MB float32; store: {store.features.nbytes / 1e6:,.0f} MB float16", flush=True
+        )
 
         t0 = time.perf_counter()
         features_cpu = store.to_tensor("cpu")

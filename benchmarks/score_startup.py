@@ -35,8 +35,11 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-
-from benchmark_table import Row, git_commit, report  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
+from benchmark_table import (
+    Row,
+    git_commit,
+    report,
+)  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
@@ -88,7 +91,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--items", type=int, default=4231, help="test items (validation: 0.9 x as many)")
     parser.add_argument("--tags", type=int, default=56)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="../shared/reference (skipped when absent)")
+    parser.add_argument(
+        "--reference", type=Path, default=DEFAULT_REFERENCE, help="../shared/reference (skipped when absent)"
+    )
     parser.add_argument("--tmp-dir", type=Path, default=None)
     parser.add_argument("--machine", default=f"CPU, {os.cpu_count()} cores")
     parser.add_argument("--append-results", action="store_true")
@@ -113,9 +118,19 @@ def main(argv: list[str] | None = None) -> list[Row]:
         run1 = args.reference / "mediaeval2019" / "submissions" / "YL-UTokyo" / "run1"
         if (run1 / "predictions.npy").is_file():
             timed["reference"] = wall_time(
-                [*harness, "score", str(run1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
-                 "--root", str(args.reference / "mtg-jamendo"), "--decisions", str(run1 / "decisions.npy")],
-                {k: v for k, v in env.items() if k != "HARNESS_REGISTRY"}, args.repeats,  # the real registry
+                [
+                    *harness,
+                    "score",
+                    str(run1 / "predictions.npy"),
+                    "--dataset",
+                    "mtg-jamendo-moodtheme",
+                    "--root",
+                    str(args.reference / "mtg-jamendo"),
+                    "--decisions",
+                    str(run1 / "decisions.npy"),
+                ],
+                {k: v for k, v in env.items() if k != "HARNESS_REGISTRY"},
+                args.repeats,  # the real registry
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -130,19 +145,37 @@ def main(argv: list[str] | None = None) -> list[Row]:
     )
     commit, today = git_commit(), date.today().isoformat()
     rows = [
-        Row("`score_startup.py`: plain `harness score` (official keys + per-tag, no decisions) of a "
-            f"{shape} float32 .npy, cold process", args.machine, commit, today,
-            f"{timed['plain']:.2f} s ({context})", GOAL),
-        Row(f"`score_startup.py`: `harness score --thresholds-from` (thresholds fitted on {int(args.items * 0.9)}×"
-            f"{args.tags} validation predictions; all ten keys), cold process", args.machine, commit, today,
-            f"{timed['thresholds']:.2f} s ({context})", GOAL),
+        Row(
+            "`score_startup.py`: plain `harness score` (official keys + per-tag, no decisions) of a "
+            f"{shape} float32 .npy, cold process",
+            args.machine,
+            commit,
+            today,
+            f"{timed['plain']:.2f} s ({context})",
+            GOAL,
+        ),
+        Row(
+            f"`score_startup.py`: `harness score --thresholds-from` (thresholds fitted on {int(args.items * 0.9)}×"
+            f"{args.tags} validation predictions; all ten keys), cold process",
+            args.machine,
+            commit,
+            today,
+            f"{timed['thresholds']:.2f} s ({context})",
+            GOAL,
+        ),
     ]
     if "reference" in timed:
-        rows.append(Row(
-            "`score_startup.py`: `harness score` of the real YL-UTokyo/run1 predictions with its published "
-            "decisions against MTG-Jamendo split-0 test (4231×56), cold process", args.machine, commit, today,
-            f"{timed['reference']:.2f} s ({context})", GOAL,
-        ))
+        rows.append(
+            Row(
+                "`score_startup.py`: `harness score` of the real YL-UTokyo/run1 predictions with its published "
+                "decisions against MTG-Jamendo split-0 test (4231×56), cold process",
+                args.machine,
+                commit,
+                today,
+                f"{timed['reference']:.2f} s ({context})",
+                GOAL,
+            )
+        )
     report(rows, args.results_file, args.append_results)
     return rows
 

@@ -74,15 +74,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from benchmark_table import (
+    Row,
+    git_commit,
+    report,
+)  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from harness.protocol.crops import CropGatherer
-from harness.protocol.loop import predict, train_epoch, train_step
 from harness.protocol.fit import selection_value
+from harness.protocol.loop import predict, train_epoch, train_step
 from harness.results.rundir import RunDirectory
 from harness.submissions import load_submission, make_optimizer
-from benchmark_table import Row, git_commit, report  # beside this script (python benchmarks/NAME.py puts this folder on sys.path)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -231,8 +235,12 @@ def time_per_file(model, optimizer, paths, file_frames, labels_np, args, device,
     starts = rng.integers(0, np.maximum(file_frames[files] - args.crop, 0) + 1)
     labels = labels_np[rng.integers(0, len(labels_np), size=n)]
     loader = DataLoader(
-        NpyCrops(paths, files, starts, labels, args.crop), batch_size=args.batch, shuffle=False,
-        num_workers=args.workers, pin_memory=device.type == "cuda", drop_last=True,
+        NpyCrops(paths, files, starts, labels, args.crop),
+        batch_size=args.batch,
+        shuffle=False,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
+        drop_last=True,
     )
     batches = iter(loader)
     model.train()
@@ -301,7 +309,9 @@ def count_step_flops(batch: int, crop: int) -> int:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--scale", type=float, default=None, help="fraction of split-0's item counts (1.0 on CUDA, 0.01 on the CPU)")
+    parser.add_argument(
+        "--scale", type=float, default=None, help="fraction of split-0's item counts (1.0 on CUDA, 0.01 on the CPU)"
+    )
     parser.add_argument("--frames", type=int, default=9400, help="mean item length in frames")
     parser.add_argument("--crop", type=int, default=1280)
     parser.add_argument("--batch", type=int, default=None, help="training batch (64; 8 on the CPU)")
@@ -309,12 +319,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (20; 1 on the CPU)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats, fastest kept (3; 1 on the CPU)")
     parser.add_argument("--files", type=int, default=None, help=".npy files for the per-file loop (256; 16 on the CPU)")
-    parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1), help="DataLoader workers of the per-file loop")
+    parser.add_argument(
+        "--workers", type=int, default=min(8, os.cpu_count() or 1), help="DataLoader workers of the per-file loop"
+    )
     parser.add_argument("--eval-batch", type=int, default=None, help="predict batch (256 on CUDA, 16 on the CPU)")
     parser.add_argument("--eval-crops", type=int, default=10, help="validation crops per item")
-    parser.add_argument("--val-items", type=int, default=None, help="validation items timed by predict (0: all; 2 on the CPU)")
+    parser.add_argument(
+        "--val-items", type=int, default=None, help="validation items timed by predict (0: all; 2 on the CPU)"
+    )
     parser.add_argument("--epochs", type=int, default=100, help="epochs of the projected protocol")
-    parser.add_argument("--full-epochs", type=int, default=0, help="also run this many full epochs and project from them")
+    parser.add_argument(
+        "--full-epochs", type=int, default=0, help="also run this many full epochs and project from them"
+    )
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--machine", default="dev machine", help="label of the CPU in the device column")
     parser.add_argument("--tmp-dir", type=Path, default=None, help="where to write the .npy files (system temp)")
@@ -328,8 +344,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     args.device = torch.device("cuda" if cuda else "cpu")
     defaults = {  # name: (CUDA, CPU)
-        "scale": (1.0, 0.01), "batch": (64, 8), "steps": (100, 3), "warmup": (20, 1), "repeats": (3, 1),
-        "files": (256, 16), "eval_batch": (256, 16), "val_items": (0, 2),
+        "scale": (1.0, 0.01),
+        "batch": (64, 8),
+        "steps": (100, 3),
+        "warmup": (20, 1),
+        "repeats": (3, 1),
+        "files": (256, 16),
+        "eval_batch": (256, 16),
+        "val_items": (0, 2),
     }
     for name, (on_cuda, on_cpu) in defaults.items():
         if getattr(args, name) is None:
@@ -417,7 +439,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         t0 = time.perf_counter()
         paths, file_frames = write_files(tmp / "npy", args.files, args.frames, args.seed)
         file_mb = sum(os.path.getsize(p) for p in paths) / 1e6
-        print(f"per-file loop: wrote {args.files} .npy files ({file_mb:,.0f} MB float32) in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"per-file loop: wrote {args.files} .npy files ({file_mb:,.0f} MB float32) in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
 
         # warm-up (cuDNN autotuning, allocator, first calls) outside every timing
         t0 = time.perf_counter()
@@ -428,7 +453,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         if warm_rows:
             time_end_to_end(model, optimizer, gatherer, data, subset(warm_rows), args, rng, precision)
         sync(device)
-        print(f"warm-up: {args.warmup} pure and {warm_rows} end-to-end items in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"warm-up: {args.warmup} pure and {warm_rows} end-to-end items in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
 
         pure_s = e2e_s = file_s = float("inf")
         n = args.steps * args.batch
@@ -437,7 +465,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             e2e_s = min(e2e_s, time_end_to_end(model, optimizer, gatherer, data, subset(n), args, rng, precision))
             file_s = min(
                 file_s,
-                time_per_file(model, optimizer, paths, file_frames, labels_np, args, device, precision, args.seed + repeat),
+                time_per_file(
+                    model, optimizer, paths, file_frames, labels_np, args, device, precision, args.seed + repeat
+                ),
             )
             print(
                 f"  repeat {repeat + 1} of {args.repeats}: best so far pure {n / pure_s:,.1f}, end to end "
@@ -458,7 +488,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             train_s = time_end_to_end(model, optimizer, gatherer, data, data.train_rows, args, rng, precision)
             epoch_val_s = time_predict(model, gatherer, data, data.val_rows, args, precision)
             full.append((train_s, epoch_val_s))
-            print(f"  full epoch {epoch + 1} of {args.full_epochs}: train {train_s:.2f} s, validation {epoch_val_s:.2f} s", flush=True)
+            print(
+                f"  full epoch {epoch + 1} of {args.full_epochs}: train {train_s:.2f} s, validation {epoch_val_s:.2f} s",
+                flush=True,
+            )
 
     del data, gatherer, x_fixed
     pure_rate, e2e_rate, file_rate = n / pure_s, n / e2e_s, n / file_s
@@ -522,7 +555,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     if full:
         train_mean = float(np.mean([t for t, _ in full]))
         val_mean = float(np.mean([v for _, v in full]))
-        full_total = args.epochs * (train_mean + val_mean + bookkeeping_s) + n_test * TEST_CROPS / (n_val * args.eval_crops / val_mean)
+        full_total = args.epochs * (train_mean + val_mean + bookkeeping_s) + n_test * TEST_CROPS / (
+            n_val * args.eval_crops / val_mean
+        )
         row(
             f"wall time of {protocol}, projected from {plural(len(full), 'full epoch')} run",
             f"{_minutes(full_total)} min projected ({args.epochs} x ({train_mean:.2f} s train + {val_mean:.2f} s "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,13 +27,12 @@ from harness.datasets import Dataset, open_dataset
 from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
-from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics import keys
-from harness.metrics.official import OfficialScores
+from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
 from harness.metrics.folds import FoldSummary
+from harness.metrics.official import OfficialScores
 from harness.metrics.per_tag import PerTagTable, TagRow, table_from_per_tag_scores, top_bottom
 from harness.results.predictions import Predictions, load_predictions
-
 
 MAX_BOOTSTRAP = 100_000
 """Most ``--bootstrap`` replicates ``score`` and ``compare`` take. Time is what grows: about 3 ms a
@@ -49,7 +49,9 @@ MIN_BOOTSTRAP = 10
 def check_bootstrap(n: int | None, option: str = "--bootstrap") -> None:
     """Refuse fewer replicates than :data:`MIN_BOOTSTRAP` or more than :data:`MAX_BOOTSTRAP` before any work starts."""
     if n is not None and n < MIN_BOOTSTRAP:
-        raise BadInputError(f"{option} {n}: at least {MIN_BOOTSTRAP} replicates; 1000 gives 95% intervals, 10000 a p-value to 1e-4")
+        raise BadInputError(
+            f"{option} {n}: at least {MIN_BOOTSTRAP} replicates; 1000 gives 95% intervals, 10000 a p-value to 1e-4"
+        )
     if n is not None and n > MAX_BOOTSTRAP:
         raise BadInputError(
             f"{option} {n}: at most {MAX_BOOTSTRAP} replicates (about 3 ms each on MTG-Jamendo's test split); "
@@ -100,19 +102,27 @@ class ScoreReport:
         top, bottom = self.top_bottom()
         return {
             **self.scores.values,
-            "dataset": target.dataset, "fold": target.fold, "split": target.split,
-            "fingerprint": target.fingerprint, "n_items": len(target),
+            "dataset": target.dataset,
+            "fold": target.fold,
+            "split": target.split,
+            "fingerprint": target.fingerprint,
+            "n_items": len(target),
             "thresholds_source": self.thresholds_source,
-            "excluded_tags": list(self.scores.excluded_tags), "flags": list(self.flags),
+            "excluded_tags": list(self.scores.excluded_tags),
+            "flags": list(self.flags),
             "warnings": [*self.warnings, *self.scores.warnings],
             "per_tag": self.per_tag,
-            "top_tags": [row.tag for row in top], "bottom_tags": [row.tag for row in bottom],
-            **({"intervals": {k: v.as_dict() for k, v in self.intervals.items()}, "bootstrap": self.bootstrap}
-               if self.intervals else {}),
+            "top_tags": [row.tag for row in top],
+            "bottom_tags": [row.tag for row in bottom],
+            **(
+                {"intervals": {k: v.as_dict() for k, v in self.intervals.items()}, "bootstrap": self.bootstrap}
+                if self.intervals
+                else {}
+            ),
         }
 
 
-class _Matched(NamedTuple):
+class Matched(NamedTuple):
     """A prediction file checked against its split, and its decisions (None without any)."""
 
     predictions: Predictions
@@ -124,7 +134,7 @@ class _Matched(NamedTuple):
     thresholds: np.ndarray | None
 
 
-def _match(
+def match_file(
     path: Path | Predictions,
     dataset: str | None = None,
     fold: str | None = None,
@@ -133,7 +143,7 @@ def _match(
     decisions: Path | None = None,
     thresholds_from: Path | None = None,
     thresholds_on_test: bool = False,
-) -> _Matched:
+) -> Matched:
     """Load a prediction file, check it against its split and find its decisions (see the module docstring)."""
     predictions = path if isinstance(path, Predictions) else _load_main(path, dataset, fold, split, root)
     path = predictions.path or Path("predictions")
@@ -155,7 +165,9 @@ def _match(
         given.check_against(target)
         values = np.unique(given.scores)
         if not np.isin(values, [0, 1]).all():
-            raise FormatError(f"{decisions}: decisions must be 0/1 or boolean, found values such as {values[:5].tolist()}")
+            raise FormatError(
+                f"{decisions}: decisions must be 0/1 or boolean, found values such as {values[:5].tolist()}"
+            )
         source, decisions_from, decision_matrix = "given", decisions, given.scores.astype(bool)
     elif thresholds_on_test:
         thresholds = fit_thresholds_as_mediaeval2019(target.labels, predictions.scores)
@@ -167,14 +179,16 @@ def _match(
         if thresholds_from is not None:
             validation = data.split(target.fold, "validation")
             # A run's .npz may hold part of the split (see _run_items): its header is checked by the file's size.
-            validation_predictions = load_predictions(thresholds_from, None if Path(thresholds_from).suffix == ".npz" else validation)
+            validation_predictions = load_predictions(
+                thresholds_from, None if Path(thresholds_from).suffix == ".npz" else validation
+            )
             validation = _run_items(validation, validation_predictions)
             validation_predictions.check_against(validation)
             thresholds = fit_thresholds_on_validation(validation.labels, validation_predictions.scores)
             source, decisions_from = "validation", thresholds_from
             decision_matrix = apply_thresholds(predictions.scores, thresholds)
 
-    return _Matched(predictions, data, target, source, decisions_from, decision_matrix, thresholds)
+    return Matched(predictions, data, target, source, decisions_from, decision_matrix, thresholds)
 
 
 def _run_items(split: SplitData, predictions: Predictions) -> SplitData:
@@ -186,12 +200,19 @@ def _run_items(split: SplitData, predictions: Predictions) -> SplitData:
     split and the file's fingerprint is theirs. Anything else is checked against the whole split.
     """
     ids = predictions.item_ids
-    if split.split != "validation" or ids is None or tuple(ids) == split.item_ids or not predictions.meta.get("fingerprint"):
+    if (
+        split.split != "validation"
+        or ids is None
+        or tuple(ids) == split.item_ids
+        or not predictions.meta.get("fingerprint")
+    ):
         return split
     position = {item: i for i, item in enumerate(split.item_ids)}
     if len(ids) >= len(split.item_ids) or not all(item in position for item in ids):
         return split
-    part = SplitData(split.dataset, split.fold, split.split, tuple(ids), split.tags, split.labels[[position[i] for i in ids]])
+    part = SplitData(
+        split.dataset, split.fold, split.split, tuple(ids), split.tags, split.labels[[position[i] for i in ids]]
+    )
     return part if part.fingerprint == predictions.meta["fingerprint"] else split
 
 
@@ -213,7 +234,7 @@ def score_file(
     thresholds_from: Path | None = None,
     thresholds_on_test: bool = False,
 ) -> ScoreReport:
-    predictions, data, target, source, decisions_from, decision_matrix, thresholds = _match(
+    predictions, data, target, source, decisions_from, decision_matrix, thresholds = match_file(
         path, dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test
     )
     path = predictions.path or Path("predictions")
@@ -228,8 +249,17 @@ def score_file(
         )
     table = table_from_per_tag_scores(per_tag, target.labels, target.tags)
     return ScoreReport(
-        target, predictions, scores, per_tag, source, decisions_from, data.fold_flags(target.fold), warnings, table,
-        decision_matrix, thresholds=thresholds,
+        target,
+        predictions,
+        scores,
+        per_tag,
+        source,
+        decisions_from,
+        data.fold_flags(target.fold),
+        warnings,
+        table,
+        decision_matrix,
+        thresholds=thresholds,
     )
 
 
@@ -245,8 +275,13 @@ class FoldsReport:
     def to_json(self) -> dict[str, Any]:
         first = self.reports[0].split
         return {
-            "dataset": first.dataset, "split": first.split, "folds": {r.split.fold: r.to_json() for r in self.reports},
-            "mean": self.summary.mean, "std": self.summary.std, "pooled": self.pooled, "pooled_note": self.pooled_note,
+            "dataset": first.dataset,
+            "split": first.split,
+            "folds": {r.split.fold: r.to_json() for r in self.reports},
+            "mean": self.summary.mean,
+            "std": self.summary.std,
+            "pooled": self.pooled,
+            "pooled_note": self.pooled_note,
             "flags": sorted({f for r in self.reports for f in r.flags}),
         }
 
@@ -280,7 +315,14 @@ def score_folds(
     reports = []
     for predictions, fold in zip(loaded, folds):
         reports.append(
-            score_file(predictions, name, predictions.meta.get("fold") or fold, split, root, thresholds_on_test=thresholds_on_test)
+            score_file(
+                predictions,
+                name,
+                predictions.meta.get("fold") or fold,
+                split,
+                root,
+                thresholds_on_test=thresholds_on_test,
+            )
         )
     if len({r.split.fold for r in reports}) != len(reports):
         raise BadInputError("--fold all: two files are for the same fold")
@@ -290,45 +332,12 @@ def score_folds(
         return FoldsReport(tuple(reports), summary, None, "no pooled scores: an item is scored in more than one fold")
     has_decisions = all(r.thresholds_source != "none" for r in reports)
     pooled = pooled_scores(
-        [
-            (r.split.labels, r.predictions.scores, r.decisions if has_decisions else None)
-            for r in reports
-        ],
+        [(r.split.labels, r.predictions.scores, r.decisions if has_decisions else None) for r in reports],
         reports[0].split.tags,
         item_ids=ids,
         scorer=scorer_for(load_spec(name)),
     )
     return FoldsReport(tuple(reports), summary, pooled.values, "pooled over the out-of-fold test predictions")
-
-
-def compare_files(
-    path_a: Path,
-    path_b: Path,
-    dataset: str | None = None,
-    fold: str | None = None,
-    split: str | None = None,
-    root: Path | None = None,
-    key: str | None = None,
-    n: int = 1000,
-    seed: int = 0,
-) -> tuple[Any, SplitData]:
-    """A paired bootstrap test of A against B on the same items: (Comparison, the split compared on).
-
-    The key defaults to the dataset's primary metric; decision keys use each file's own decisions
-    (from its run's validation file, as ``score`` finds them).
-    """
-    from harness.metrics.bootstrap import paired_bootstrap
-
-    check_bootstrap(n)
-    a = _match(path_a, dataset, fold, split, root)
-    b = _match(path_b, dataset or a.target.dataset, fold or a.target.fold, split or a.target.split, root)
-    if a.target.fingerprint != b.target.fingerprint:
-        raise BadInputError(f"{path_a} and {path_b} are for different splits; compare predictions of the same items")
-    comparison = paired_bootstrap(
-        a.target.labels, a.predictions.scores, b.predictions.scores, key=key or a.data.spec.primary_metric, n=n,
-        seed=seed, decisions_a=a.decisions, decisions_b=b.decisions,
-    )
-    return comparison, a.target
 
 
 def record_report(
@@ -360,7 +369,7 @@ def record_report(
     peak memory, data path, flags...; default: this process's environment). ``created``: the
     record's time (default: now, to the second; ``""`` lets the store stamp it).
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from harness.datasets.fetch import sha256_file
     from harness.provenance import environment
@@ -370,22 +379,36 @@ def record_report(
     path = report.predictions.path
     assert path is not None
     run_id = run_id or f"{team}/{run_name}@{target.dataset}/{target.fold}/{target.split}"
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     provenance = {
-        **(environment() if provenance is None else provenance), "predictions": str(path.resolve()), "flags": list(report.flags),
+        **(environment() if provenance is None else provenance),
+        "predictions": str(path.resolve()),
+        "flags": list(report.flags),
         "predictions_sha256": sha256_file(path),
-        "decisions_from": str(report.decisions_from) if report.decisions_from else None, "scored_at": now,
+        "decisions_from": str(report.decisions_from) if report.decisions_from else None,
+        "scored_at": now,
     }
     if report.intervals:
         provenance["intervals"] = {k: v.as_dict() for k, v in report.intervals.items()}
         provenance["bootstrap"] = report.bootstrap
     ResultsStore(store_path).record(
         RunRecord(
-            run_id=run_id, dataset=target.dataset, fold=target.fold, split=target.split,
-            submission=submission or str(report.predictions.meta.get("submission", team)), team=team, run_name=run_name,
-            fingerprint=target.fingerprint, scores=report.scores.values, tag_scores=report.per_tag, seed=seed,
-            thresholds_source=thresholds_source or report.thresholds_source, created=now if created is None else created,
-            provenance=provenance, external_data=external_data, config=config or {},
+            run_id=run_id,
+            dataset=target.dataset,
+            fold=target.fold,
+            split=target.split,
+            submission=submission or str(report.predictions.meta.get("submission", team)),
+            team=team,
+            run_name=run_name,
+            fingerprint=target.fingerprint,
+            scores=report.scores.values,
+            tag_scores=report.per_tag,
+            seed=seed,
+            thresholds_source=thresholds_source or report.thresholds_source,
+            created=now if created is None else created,
+            provenance=provenance,
+            external_data=external_data,
+            config=config or {},
             run_dir=str(run_dir) if run_dir is not None else None,
         ),
         predictions=report.predictions.scores,

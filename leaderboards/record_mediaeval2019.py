@@ -46,22 +46,31 @@ def record_all(submissions: Path, root: Path, store: Path, replace: bool = False
     from harness.results.store import ResultsStore
     from harness.scoring import record_report, score_file
 
-    external = json.loads((submissions / "externaldata.json").read_text()) if (submissions / "externaldata.json").is_file() else {}
+    external = (
+        json.loads((submissions / "externaldata.json").read_text())
+        if (submissions / "externaldata.json").is_file()
+        else {}
+    )
     scored = []
     for team, run, predictions, decisions in find_runs(submissions):
         report = score_file(predictions, "mtg-jamendo-moodtheme", "split-0", "test", root, decisions=decisions)
         scored.append((team, run, report, "test" if decisions is not None else None))
     if not replace:
         recorded = {r.run_id for r in ResultsStore(store).list_runs("mtg-jamendo-moodtheme", "split-0", "test")}
-        again = [f"{team}/{run}" for team, run, report, _ in scored
-                 if f"{team}/{run}@{report.split.dataset}/{report.split.fold}/{report.split.split}" in recorded]
+        again = [
+            f"{team}/{run}"
+            for team, run, report, _ in scored
+            if f"{team}/{run}@{report.split.dataset}/{report.split.fold}/{report.split.split}" in recorded
+        ]
         if again:
             raise BadInputError(
                 f"{len(again)} of the {len(scored)} runs are already recorded in {store} (e.g. {again[0]}); "
                 "pass --replace to record them again"
             )
     return [
-        record_report(report, store, team, run, external_data=team in external, thresholds_source=source, replace=replace)
+        record_report(
+            report, store, team, run, external_data=team in external, thresholds_source=source, replace=replace
+        )
         for team, run, report, source in scored
     ]
 
@@ -70,14 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=Path, default=REFERENCE / "mediaeval2019" / "submissions")
     parser.add_argument("--root", type=Path, default=REFERENCE / "mtg-jamendo")
-    parser.add_argument("--store", type=Path, default=None, help="results store (default: $HARNESS_STORE or runs/results.sqlite)")
+    parser.add_argument(
+        "--store", type=Path, default=None, help="results store (default: $HARNESS_STORE or runs/results.sqlite)"
+    )
     parser.add_argument("--replace", action="store_true", help="record runs already in the store again")
     args = parser.parse_args(argv)
     from harness import paths
     from harness.errors import HarnessError
 
     if not args.submissions.is_dir():
-        print(f"error: {args.submissions}: no MediaEval 2019 submissions folder; pass --submissions DIR", file=sys.stderr)
+        print(
+            f"error: {args.submissions}: no MediaEval 2019 submissions folder; pass --submissions DIR", file=sys.stderr
+        )
         return 2
     try:
         run_ids = record_all(args.submissions, args.root, args.store or paths.store_path(), args.replace)

@@ -19,9 +19,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from harness.errors import BadInputError, HarnessError
 from harness.scoring import MAX_BOOTSTRAP, MIN_BOOTSTRAP
@@ -92,11 +100,15 @@ T = TypeVar("T")
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", help="Dataset root folder (default: the root of the last `prepare`, else $HARNESS_DATA/NAME)."),
+    typer.Option(
+        "--root", help="Dataset root folder (default: the root of the last `prepare`, else $HARNESS_DATA/NAME)."
+    ),
 ]
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Results store (default: $HARNESS_STORE, else runs/results.sqlite).", envvar="HARNESS_STORE"),
+    typer.Option(
+        "--store", help="Results store (default: $HARNESS_STORE, else runs/results.sqlite).", envvar="HARNESS_STORE"
+    ),
 ]
 
 
@@ -147,8 +159,18 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 # OS errors about a path the user named are bad input (exit 2); the others (a full disk) a failed run.
-_BAD_PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR,
-                              errno.ENAMETOOLONG, errno.EEXIST})
+_BAD_PATH_ERRNOS = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENAMETOOLONG,
+        errno.EEXIST,
+    }
+)
 
 
 def _os_error_line(exc: OSError) -> str:
@@ -241,6 +263,8 @@ def print_build_summary(name: str, store: Any) -> None:
         console.print("the store was current; nothing extracted (`--rebuild` forces it)")
     skipped = store.skipped
     if skipped:
-        err_console.print(f"[bold yellow]{len(skipped)} items skipped[/] (recorded in {safe(store.directory / 'manifest.json')}):")
+        err_console.print(
+            f"[bold yellow]{len(skipped)} items skipped[/] (recorded in {safe(store.directory / 'manifest.json')}):"
+        )
         for entry in skipped:
             err_console.print(f"  {safe(entry['item_id'])}: {safe(entry['reason'])}", soft_wrap=True)

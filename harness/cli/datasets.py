@@ -100,9 +100,15 @@ def prepare_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. toy.")],
     root: RootOption = None,
     kind: Annotated[FeatureKind | None, typer.Option("--kind", help="Feature kind (default: the dataset's).")] = None,
-    size: Annotated[int | None, typer.Option("--size", help="stft-square: K of the K x K image (default: the dataset's).")] = None,
-    device: Annotated[Device, typer.Option("--device", help="Where to extract (auto: cuda when there is one).")] = Device.auto,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Extract everything again, even if the store is current.")] = False,
+    size: Annotated[
+        int | None, typer.Option("--size", help="stft-square: K of the K x K image (default: the dataset's).")
+    ] = None,
+    device: Annotated[
+        Device, typer.Option("--device", help="Where to extract (auto: cuda when there is one).")
+    ] = Device.auto,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Extract everything again, even if the store is current.")
+    ] = False,
 ) -> None:
     """Make the dataset's sources present (toy: generate them), then build its feature store.
 
@@ -146,13 +152,17 @@ def _remember_root(name: str, root: Path) -> None:
 def fetch_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. mtg-jamendo-moodtheme.")],
     root: Annotated[Path, typer.Option("--root", help="Folder to download into.")],
-    what: Annotated[FetchWhat, typer.Option("--what", help="The split files, or the files of an archive (melspecs, audio).")] = FetchWhat.splits,
+    what: Annotated[
+        FetchWhat, typer.Option("--what", help="The split files, or the files of an archive (melspecs, audio).")
+    ] = FetchWhat.splits,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Download from this mirror instead.")] = None,
 ) -> None:
     """Download a dataset's source files into ROOT, verifying each against its pinned SHA-256."""
     dataset = open_dataset(name, root)
     with progress_bar() as progress:
-        written = dataset.fetch(what.value, base_url, counter_callback(progress, f"fetching {safe(name)} {safe(what.value)}", "files"))
+        written = dataset.fetch(
+            what.value, base_url, counter_callback(progress, f"fetching {safe(name)} {safe(what.value)}", "files")
+        )
     _remember_root(name, dataset.root)
     console.print(f"{safe(name)}: {len(written)} files verified in {safe(dataset.root)}")
 
@@ -179,9 +189,12 @@ def groundtruth_command(
     fold: Annotated[str, typer.Option("--fold", help="Fold name or index.")],
     split: Annotated[str, typer.Option("--split", help="train, validation or test.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="File to write (required): .npy, bool (items x tags), official order.")
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (required): .npy, bool (items x tags), official order."),
     ] = None,
-    ids_out: Annotated[Path | None, typer.Option("--ids-out", help="Also write the item ids to this file, one a line.")] = None,
+    ids_out: Annotated[
+        Path | None, typer.Option("--ids-out", help="Also write the item ids to this file, one a line.")
+    ] = None,
     root: RootOption = None,
     old_out: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
 ) -> None:
@@ -194,7 +207,9 @@ def groundtruth_command(
     atomic.write_npy(out, part.labels.astype(bool))
     if ids_out is not None:
         atomic.write_text(ids_out, "\n".join(part.item_ids) + "\n")
-    console.print(f"{safe(out)}: {part.labels.shape[0]} items x {part.labels.shape[1]} tags ({int(np.sum(part.labels))} positives)")
+    console.print(
+        f"{safe(out)}: {part.labels.shape[0]} items x {part.labels.shape[1]} tags ({int(np.sum(part.labels))} positives)"
+    )
 
 
 def _check_output_file(path: Path, option: str) -> None:

@@ -20,7 +20,9 @@ app = typer.Typer(help="Audio features (mel96, stft-square).", no_args_is_help=T
 def extract_command(
     ctx: typer.Context,
     audio: Annotated[Path, typer.Argument(help="Audio file (WAV, FLAC, OGG, MP3).")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (required): .npy, float32 (bins, frames).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (required): .npy, float32 (bins, frames).")
+    ] = None,
     kind: Annotated[FeatureKind, typer.Option("--kind", help="Feature kind.")] = FeatureKind.mel96,
     size: Annotated[int, typer.Option("--size", help="stft-square: K (129, 257, 513, 1025) for a K x K image.")] = 257,
     old_out: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
@@ -34,7 +36,9 @@ def extract_command(
     if not audio.is_file():
         raise DataMissingError(f"{audio}: no such audio file")
     if out.is_dir():
-        raise BadInputError(f"{out}: is a folder; -o must name the .npy file to write, e.g. {out / (audio.stem + '.npy')}")
+        raise BadInputError(
+            f"{out}: is a folder; -o must name the .npy file to write, e.g. {out / (audio.stem + '.npy')}"
+        )
     paths.ensure_writable_dir(out.parent, "-o")  # before extracting, not after
     features = extract_file(audio, kind.value, square=SquareParams(size=size) if kind.value == "stft-square" else None)
     atomic.write_npy(out, features)

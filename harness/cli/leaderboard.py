@@ -20,9 +20,18 @@ app = typer.Typer(help="Static HTML leaderboards.", no_args_is_help=True)
 @app.command("build")
 @handle_errors
 def build_command(
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: $HARNESS_SITE, else leaderboards/site/); replaced whole by each build.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder (default: $HARNESS_SITE, else leaderboards/site/); replaced whole by each build.",
+        ),
+    ] = None,
     store: StoreOption = None,
-    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Build even from a missing or empty results store (a site with no runs).")] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="Build even from a missing or empty results store (a site with no runs)."),
+    ] = False,
 ) -> None:
     """Render every board in leaderboards/ into a self-contained static site."""
     from harness.leaderboard import site_folder
@@ -43,7 +52,9 @@ def print_site_built(built: Any, target: Path, label: str = "") -> None:
     """The build's warnings, one ``warning:`` line each on stderr, then where the site is (after ``label``)."""
     for warning in built.warnings:
         err_console.print(f"[bold yellow]warning:[/] {safe(' '.join(warning.splitlines()))}", soft_wrap=True)
-    console.print(f"{label}wrote {len(built.pages)} pages; open {safe(Path(target).resolve() / 'index.html')}", soft_wrap=True)
+    console.print(
+        f"{label}wrote {len(built.pages)} pages; open {safe(Path(target).resolve() / 'index.html')}", soft_wrap=True
+    )
 
 
 def check_store_has_runs(store: Any) -> None:
@@ -55,8 +66,10 @@ def check_store_has_runs(store: Any) -> None:
     from harness.leaderboard.checked_store import CheckedStore
 
     where = Path(store.path).resolve()
-    fix = ("pass --store PATH (or set $HARNESS_STORE) to the store your runs were recorded in, "
-           "or --allow-empty to build a site with no runs")
+    fix = (
+        "pass --store PATH (or set $HARNESS_STORE) to the store your runs were recorded in, "
+        "or --allow-empty to build a site with no runs"
+    )
     if not Path(store.path).exists():
         raise DataMissingError(f"results store {where} does not exist; {fix}")
     if not CheckedStore(store).run_ids():
@@ -76,7 +89,9 @@ def _site_option(out: Path | None) -> str:
 @handle_errors
 def serve_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).")] = 8000,
-    out: Annotated[Path | None, typer.Option("--out", help="Site folder (default: $HARNESS_SITE, else leaderboards/site/).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Site folder (default: $HARNESS_SITE, else leaderboards/site/).")
+    ] = None,
 ) -> None:
     """Serve the built site on 127.0.0.1 (Ctrl-C stops it)."""
     import http.server
@@ -93,7 +108,9 @@ def serve_command(
         why = "in use" if exc.errno == errno.EADDRINUSE else "not available"
         raise BadInputError(f"port {port} on 127.0.0.1 is {why} ({exc.strerror or exc}); pass another --port") from exc
     with server:
-        console.print(f"serving {safe(target)} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", soft_wrap=True)
+        console.print(
+            f"serving {safe(target)} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", soft_wrap=True
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

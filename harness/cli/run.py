@@ -12,7 +12,14 @@ from rich.table import Table
 
 from harness import paths
 from harness.cli._common import (
-    RootOption, StoreOption, console, counter_callback, err_console, handle_errors, progress_bar, safe,
+    RootOption,
+    StoreOption,
+    console,
+    counter_callback,
+    err_console,
+    handle_errors,
+    progress_bar,
+    safe,
 )
 from harness.cli.choices import DataPath, Device, Precision
 from harness.errors import BadInputError
@@ -80,7 +87,11 @@ def _print_fold_summaries(dataset: str, summaries: list[dict[str, Any]]) -> None
         for key, mean in doc["mean"].items():
             std = doc["std"].get(key)
             pooled = (doc["pooled"] or {}).get(key)
-            table.add_row(safe(key), f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}", "—" if pooled is None else f"{pooled:.4f}")
+            table.add_row(
+                safe(key),
+                f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}",
+                "—" if pooled is None else f"{pooled:.4f}",
+            )
         console.print(table)
         console.print(f"per-fold and pooled scores: {safe(doc['path'])}", soft_wrap=True)
 
@@ -91,7 +102,11 @@ def _check_writable(runs_root: Path, runs_given: bool, store_path: Path, store: 
     A run writes the store and builds the site at its very end, hours in; a folder that cannot be
     written is one line now, naming the option or variable to change, instead of a lost run then.
     """
-    runs_what = "--runs-dir" if runs_given else ("$HARNESS_RUNS" if os.environ.get("HARNESS_RUNS") else "--runs-dir (default ./runs)")
+    runs_what = (
+        "--runs-dir"
+        if runs_given
+        else ("$HARNESS_RUNS" if os.environ.get("HARNESS_RUNS") else "--runs-dir (default ./runs)")
+    )
     paths.ensure_writable_dir(runs_root, runs_what)
     from_env = os.environ.get("HARNESS_STORE")  # --store reads it too (its envvar)
     if store is None:
@@ -99,9 +114,15 @@ def _check_writable(runs_root: Path, runs_given: bool, store_path: Path, store: 
     else:
         store_what = "$HARNESS_STORE" if from_env and Path(from_env) == store else "--store"
     if store_path.is_dir():
-        raise BadInputError(f"{store_path}: a folder; {store_what} names the results file, e.g. {store_path / 'results.sqlite'}")
+        raise BadInputError(
+            f"{store_path}: a folder; {store_what} names the results file, e.g. {store_path / 'results.sqlite'}"
+        )
     paths.ensure_writable_dir(store_path.parent, f"{store_what} (the results store's folder)")
-    site_what = "$HARNESS_SITE" if os.environ.get("HARNESS_SITE") else "the leaderboard site folder (set $HARNESS_SITE to move it)"
+    site_what = (
+        "$HARNESS_SITE"
+        if os.environ.get("HARNESS_SITE")
+        else "the leaderboard site folder (set $HARNESS_SITE to move it)"
+    )
     from harness.leaderboard import site_folder
 
     site_folder.check_target(paths.site_dir(), site_what)  # the build at the end replaces it whole
@@ -123,32 +144,62 @@ def run_command(
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset name.")] = "toy",
     fold: Annotated[
         str | None,
-        typer.Option("--fold", help="Fold name or index, or `all` (the default for CAL500 and CAL500exp; else the first fold)."),
+        typer.Option(
+            "--fold", help="Fold name or index, or `all` (the default for CAL500 and CAL500exp; else the first fold)."
+        ),
     ] = None,
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds, one run each.")] = "0",
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the epoch count.")] = None,
-    device: Annotated[Device, typer.Option("--device", help="Where to train (auto: cuda when there is one).")] = Device.auto,
+    device: Annotated[
+        Device, typer.Option("--device", help="Where to train (auto: cuda when there is one).")
+    ] = Device.auto,
     precision: Annotated[
         Precision, typer.Option("--precision", help="bf16: autocast (auto: bf16 on a GPU that has it, else fp32).")
     ] = Precision.auto,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the newest unfinished run of this configuration.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Train again even if a finished run of this configuration exists.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the newest unfinished run of this configuration.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train again even if a finished run of this configuration exists.")
+    ] = False,
     root: RootOption = None,
-    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run directories go (default: $HARNESS_RUNS or runs/).")] = None,
+    runs_dir: Annotated[
+        Path | None, typer.Option("--runs-dir", help="Where run directories go (default: $HARNESS_RUNS or runs/).")
+    ] = None,
     store: StoreOption = None,
-    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (worth it for long GPU runs).")] = False,
+    compile_model: Annotated[
+        bool, typer.Option("--compile", help="torch.compile the model (worth it for long GPU runs).")
+    ] = False,
     data_path: Annotated[
-        DataPath, typer.Option("--data-path", help="The feature store on the device (resident) or streamed (auto: resident when it fits).")
+        DataPath,
+        typer.Option(
+            "--data-path", help="The feature store on the device (resident) or streamed (auto: resident when it fits)."
+        ),
     ] = DataPath.auto,
-    nproc: Annotated[int, typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes.")] = 1,
+    nproc: Annotated[
+        int,
+        typer.Option("--nproc", min=1, help="Data-parallel processes (DDP through torchrun): GPUs, or CPU processes."),
+    ] = 1,
 ) -> None:
     """Train SUBMISSION on a dataset under the shared protocol; write, score and record its predictions."""
     runs_root = runs_dir or paths.runs_dir()
     store_path = store or (runs_root / "results.sqlite" if runs_dir else paths.store_path())
     _check_writable(runs_root, runs_dir is not None, store_path, store)
     request = RunRequest(
-        submission=submission, dataset=dataset, fold=fold, seeds=_parse_seeds(seeds), epochs=epochs, device=device.value,
-        precision=precision.value, resume=resume, force=force, compile=compile_model, data_path=data_path.value, root=root, runs_root=runs_root, store_path=store_path,
+        submission=submission,
+        dataset=dataset,
+        fold=fold,
+        seeds=_parse_seeds(seeds),
+        epochs=epochs,
+        device=device.value,
+        precision=precision.value,
+        resume=resume,
+        force=force,
+        compile=compile_model,
+        data_path=data_path.value,
+        root=root,
+        runs_root=runs_root,
+        store_path=store_path,
     )
     from harness.protocol import distributed
 
@@ -174,23 +225,25 @@ def run_command(
         note = " (reused a finished run)" if r.reused else ""
         console.print(
             f"run {safe(r.run_id)} ({safe(r.fold)}): best epoch {r.best_epoch}, {r.duration_s:.0f} s{note}; "
-            f"files in {safe(r.run_dir)}", soft_wrap=True,
+            f"files in {safe(r.run_dir)}",
+            soft_wrap=True,
         )
     summaries = summarise_folds(results, runs_root, root)
     if summaries:
         _print_fold_summaries(dataset, summaries)
     else:
-        keys = [k for k in results[0].scores if k in OFFICIAL_KEYS] + [k for k in results[0].scores if k not in OFFICIAL_KEYS]
+        keys = [k for k in results[0].scores if k in OFFICIAL_KEYS] + [
+            k for k in results[0].scores if k not in OFFICIAL_KEYS
+        ]
         title = f"{safe(dataset)} test scores (thresholds fitted on validation)"
         table = Table("key", *(safe(r.run_id) for r in results), title=title)
         for key in keys:
             table.add_row(safe(key), *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for r in results))
         console.print(table)
     site = paths.site_dir()
+    from harness.cli.leaderboard import print_site_built
     from harness.leaderboard.boards import load_boards
     from harness.leaderboard.site_build import build_site  # jinja2: only when a run finishes
-
-    from harness.cli.leaderboard import print_site_built
 
     built = build_site(ResultsStore(store_path), load_boards(paths.leaderboards_dir()), site)
     print_site_built(built, site, "leaderboard: ")

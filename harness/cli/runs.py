@@ -40,7 +40,9 @@ def list_command(
         table.add_column(keys.get(key).label.replace(" ", "\n"), justify="right", no_wrap=True)
     for r in records:
         table.add_row(
-            safe(r.run_id), safe(f"{r.dataset} {r.fold} {r.split}"), safe(f"{r.submission}\n{r.team} / {r.run_name}"),
+            safe(r.run_id),
+            safe(f"{r.dataset} {r.fold} {r.split}"),
+            safe(f"{r.submission}\n{r.team} / {r.run_name}"),
             *(f"{r.scores[key]:.4f}" if key in r.scores else "—" for key in columns),
         )
     console.print(table)
@@ -48,11 +50,17 @@ def list_command(
 
 @app.command("show")
 @handle_errors
-def show_command(run_id: Annotated[str, typer.Argument(help="A run id from `harness runs list`.")], store: StoreOption = None) -> None:
+def show_command(
+    run_id: Annotated[str, typer.Argument(help="A run id from `harness runs list`.")], store: StoreOption = None
+) -> None:
     """Show one run: scores, provenance and configuration."""
     r = ResultsStore(store or paths.store_path()).get(run_id)
-    console.print(f"[bold]{safe(r.run_id)}[/]: {safe(r.submission)} ({safe(r.team)}/{safe(r.run_name)}) on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)}")
-    console.print(f"fingerprint {safe(r.fingerprint)}; thresholds from {safe(r.thresholds_source)}; run dir {safe(r.run_dir or '—')}")
+    console.print(
+        f"[bold]{safe(r.run_id)}[/]: {safe(r.submission)} ({safe(r.team)}/{safe(r.run_name)}) on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)}"
+    )
+    console.print(
+        f"fingerprint {safe(r.fingerprint)}; thresholds from {safe(r.thresholds_source)}; run dir {safe(r.run_dir or '—')}"
+    )
     table = Table("metric", "value")
     for key, value in r.scores.items():
         table.add_row(safe(key), f"{value:.6f}")
@@ -74,6 +82,8 @@ def delete_command(
     if r is None:
         console.print(f"deleted {safe(run_id)} (its row could not be read)")
         return
-    console.print(f"deleted {safe(r.run_id)} ({safe(r.team)}/{safe(r.run_name)} on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)})")
+    console.print(
+        f"deleted {safe(r.run_id)} ({safe(r.team)}/{safe(r.run_name)} on {safe(r.dataset)} {safe(r.fold)} {safe(r.split)})"
+    )
     if r.run_dir:
         console.print(f"its files are still in {safe(r.run_dir)}")

@@ -12,7 +12,15 @@ from rich.table import Table
 
 from harness import paths
 from harness.cli._common import (
-    BOOTSTRAP_HELP, BOOTSTRAP_SEED_HELP, RootOption, StoreOption, console, err_console, handle_errors, safe, with_old_name,
+    BOOTSTRAP_HELP,
+    BOOTSTRAP_SEED_HELP,
+    RootOption,
+    StoreOption,
+    console,
+    err_console,
+    handle_errors,
+    safe,
+    with_old_name,
 )
 from harness.errors import BadInputError
 
@@ -24,14 +32,24 @@ if TYPE_CHECKING:
 def score_command(
     ctx: typer.Context,
     predictions: Annotated[
-        list[Path], typer.Argument(help="Prediction file(s): harness .npz or MediaEval .npy (items x tags); one per fold with --fold all.")
+        list[Path],
+        typer.Argument(
+            help="Prediction file(s): harness .npz or MediaEval .npy (items x tags); one per fold with --fold all."
+        ),
     ],
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset (needed for a bare .npy).")] = None,
-    fold: Annotated[str | None, typer.Option("--fold", help="Fold name or index; `all`: one file per fold, mean ± std and pooled.")] = None,
-    split: Annotated[str | None, typer.Option("--split", help="train, validation or test (default: the file's, else test).")] = None,
-    decisions: Annotated[Path | None, typer.Option("--decisions", help="Given 0/1 decisions (.npy or .npz) of the same shape.")] = None,
+    fold: Annotated[
+        str | None, typer.Option("--fold", help="Fold name or index; `all`: one file per fold, mean ± std and pooled.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="train, validation or test (default: the file's, else test).")
+    ] = None,
+    decisions: Annotated[
+        Path | None, typer.Option("--decisions", help="Given 0/1 decisions (.npy or .npz) of the same shape.")
+    ] = None,
     thresholds_from: Annotated[
-        Path | None, typer.Option("--thresholds-from", help="Validation predictions to fit one F1-maximising threshold per tag on.")
+        Path | None,
+        typer.Option("--thresholds-from", help="Validation predictions to fit one F1-maximising threshold per tag on."),
     ] = None,
     thresholds_on_test: Annotated[
         bool,
@@ -42,17 +60,28 @@ def score_command(
     ] = False,
     name: Annotated[
         str | None,
-        typer.Option("--name", help="With --record: TEAM/RUN to record the scores under (no control characters, no surrounding spaces)."),
+        typer.Option(
+            "--name",
+            help="With --record: TEAM/RUN to record the scores under (no control characters, no surrounding spaces).",
+        ),
     ] = None,
-    record: Annotated[bool, typer.Option("--record", help="Record the scores (and predictions) in the results store.")] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="Record the scores (and predictions) in the results store.")
+    ] = False,
     replace: Annotated[
-        bool, typer.Option("--replace", help="With --record: replace the run already recorded under this TEAM/RUN and split.")
+        bool,
+        typer.Option(
+            "--replace", help="With --record: replace the run already recorded under this TEAM/RUN and split."
+        ),
     ] = False,
     external_data: Annotated[
-        bool, typer.Option("--external-data", help="With --record: the run was trained with data beyond the training split.")
+        bool,
+        typer.Option("--external-data", help="With --record: the run was trained with data beyond the training split."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    per_tag: Annotated[bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")] = False,
+    per_tag: Annotated[
+        bool, typer.Option("--per-tag", help="Show every tag, not only the top and bottom five.")
+    ] = False,
     bootstrap: Annotated[int | None, typer.Option("--bootstrap", help=BOOTSTRAP_HELP)] = None,
     bootstrap_seed: Annotated[int, typer.Option("--bootstrap-seed", min=0, help=BOOTSTRAP_SEED_HELP)] = 0,
     old_seed: Annotated[int | None, typer.Option("--seed", min=0, hidden=True)] = None,
@@ -71,10 +100,14 @@ def score_command(
         folds_report = score_folds(predictions, dataset, split, root, thresholds_on_test)
         reports = list(folds_report.reports)
     elif len(predictions) > 1:
-        raise BadInputError(f"{len(predictions)} prediction files: score one at a time, or one per fold with --fold all")
+        raise BadInputError(
+            f"{len(predictions)} prediction files: score one at a time, or one per fold with --fold all"
+        )
     else:
         folds_report = None
-        reports = [score_file(predictions[0], dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)]
+        reports = [
+            score_file(predictions[0], dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
+        ]
         if bootstrap:
             reports = [reports[0].with_bootstrap(bootstrap, seed)]
     if bootstrap and folds_report is not None:
@@ -84,7 +117,9 @@ def score_command(
     if as_json:
         doc = folds_report.to_json() if folds_report is not None else reports[0].to_json()
         if run_ids:
-            doc["run_ids" if folds_report is not None else "run_id"] = run_ids if folds_report is not None else run_ids[0]
+            doc["run_ids" if folds_report is not None else "run_id"] = (
+                run_ids if folds_report is not None else run_ids[0]
+            )
         console.print_json(json.dumps(doc))
         return
     if folds_report is not None:
@@ -106,7 +141,9 @@ def _warn(reports: list[ScoreReport]) -> None:
             "the decision metrics are optimistic and not comparable with validation-fitted ones"
         )
     if first.thresholds_source == "none":
-        err_console.print("[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score")
+        err_console.print(
+            "[yellow]warning:[/] no decisions: pass --decisions or --thresholds-from for precision, recall and F-score"
+        )
     for flag in dict.fromkeys(f for r in reports for f in r.flags):
         err_console.print(f"[bold yellow]warning:[/] {safe(flag)}", soft_wrap=True)
 
@@ -114,14 +151,24 @@ def _warn(reports: list[ScoreReport]) -> None:
 def _check_record_options(record: bool, name: str | None, replace: bool, external_data: bool) -> None:
     """Options that only mean something with --record are refused without it, and --name is checked, before any work."""
     if not record:
-        given = [flag for flag, value in (("--name", name is not None), ("--replace", replace), ("--external-data", external_data)) if value]
+        given = [
+            flag
+            for flag, value in (
+                ("--name", name is not None),
+                ("--replace", replace),
+                ("--external-data", external_data),
+            )
+            if value
+        ]
         if given:
             raise BadInputError(f"{', '.join(given)} only apply with --record; add --record to record the scores")
     if name is not None:
         _split_name(name)
 
 
-def _record_all(reports: list[ScoreReport], name: str | None, store: Path | None, external_data: bool, replace: bool) -> list[str]:
+def _record_all(
+    reports: list[ScoreReport], name: str | None, store: Path | None, external_data: bool, replace: bool
+) -> list[str]:
     """Record every report, or none: with --fold all, a fold already recorded is found before the first write."""
     from harness.results.store import ResultsStore
     from harness.scoring import record_report
@@ -129,7 +176,9 @@ def _record_all(reports: list[ScoreReport], name: str | None, store: Path | None
     store_path = store or paths.store_path()
     names = [_team_and_run(name, r.predictions.meta, r.predictions.path) for r in reports]
     if len(reports) > 1 and not replace and store_path.is_file():
-        ids = {f"{team}/{run}@{r.split.dataset}/{r.split.fold}/{r.split.split}" for (team, run), r in zip(names, reports)}
+        ids = {
+            f"{team}/{run}@{r.split.dataset}/{r.split.fold}/{r.split.split}" for (team, run), r in zip(names, reports)
+        }
         taken = sorted(ids & {run.run_id for run in ResultsStore(store_path).list_runs()})
         if taken:
             raise BadInputError(
@@ -145,14 +194,22 @@ def _record_all(reports: list[ScoreReport], name: str | None, store: Path | None
 # Escaped: "[thresholds fitted on test]" unescaped is a rich style tag, and the mark vanished from the title.
 _MARKS = {
     key: safe(text)
-    for key, text in {"test": " [thresholds fitted on test]", "given": " [given decisions]", "validation": " [thresholds from validation]"}.items()
+    for key, text in {
+        "test": " [thresholds fitted on test]",
+        "given": " [given decisions]",
+        "validation": " [thresholds from validation]",
+    }.items()
 }
 
 
 def _print_scores(report: ScoreReport) -> None:
     target = report.split
     title = f"{safe(target.dataset)} {safe(target.fold)} {safe(target.split)} ({len(target)} items){_MARKS.get(report.thresholds_source, '')}"
-    columns = ("key", "value", f"{round(100 * report.bootstrap['confidence'])}% interval") if report.intervals else ("key", "value")
+    columns = (
+        ("key", "value", f"{round(100 * report.bootstrap['confidence'])}% interval")
+        if report.intervals
+        else ("key", "value")
+    )
     table = Table(*columns, title=title)
     for key, value in report.scores.values.items():
         interval = report.intervals.get(key)
@@ -160,14 +217,19 @@ def _print_scores(report: ScoreReport) -> None:
         table.add_row(safe(key), f"{value:.6f}", *cells)
     console.print(table)
     if report.intervals:
-        console.print(f"[dim]bootstrap: {report.bootstrap['n']} replicates over items, seed {report.bootstrap['seed']}[/]")
+        console.print(
+            f"[dim]bootstrap: {report.bootstrap['n']} replicates over items, seed {report.bootstrap['seed']}[/]"
+        )
 
 
 def _print_folds(folds: FoldsReport) -> None:
     """Rows are keys: mean ± std over the folds, the pooled score and the range; per-fold values in --json."""
     first = folds.reports[0]
     table = Table(
-        "key", "mean ± std", "pooled", "min – max",
+        "key",
+        "mean ± std",
+        "pooled",
+        "min – max",
         title=f"{safe(first.split.dataset)} {safe(first.split.split)}, {len(folds.reports)} folds{_MARKS.get(first.thresholds_source, '')}",
     )
     for key in first.scores.values:
@@ -194,8 +256,15 @@ def _print_tags(report: ScoreReport, all_tags: bool) -> None:
     for label, rows in groups:
         for i, row in enumerate(rows):
             table.add_row(
-                label if i == 0 else "", safe(short(row.tag)), str(row.positives), fmt(row.roc_auc), fmt(row.pr_auc),
-                fmt(row.precision), fmt(row.recall), fmt(row.f1), end_section=i == len(rows) - 1,
+                label if i == 0 else "",
+                safe(short(row.tag)),
+                str(row.positives),
+                fmt(row.roc_auc),
+                fmt(row.pr_auc),
+                fmt(row.precision),
+                fmt(row.recall),
+                fmt(row.f1),
+                end_section=i == len(rows) - 1,
             )
     console.print(table)
     if report.tag_table.no_positive_tags:

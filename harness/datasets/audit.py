@@ -56,7 +56,9 @@ def audit_fold(dataset: Auditable, fold: str) -> list[Finding]:
             Finding(
                 f"{fold}: every tag has positives in {name}",
                 not missing,
-                f"no positives for {', '.join(missing)}" if missing else f"{len(part)} items, all {len(part.tags)} tags present",
+                f"no positives for {', '.join(missing)}"
+                if missing
+                else f"{len(part)} items, all {len(part.tags)} tags present",
                 fold=fold,
                 split=name,
             )

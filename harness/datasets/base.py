@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
 from harness.datasets import audit
 from harness.datasets.findings import Finding
 from harness.datasets.registry import DatasetSpec, resolve_split
@@ -85,7 +86,9 @@ class Dataset(ABC):
         """The per-fold audits (overlap, tag coverage); families add their own (artists, fold sets)."""
         return [finding for fold in self.spec.folds for finding in audit.audit_fold(self, fold)]
 
-    def fetch(self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None) -> list[Path]:
+    def fetch(
+        self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None
+    ) -> list[Path]:
         """Download source files into the root, verifying each; families with remote files override it."""
         raise BadInputError(f"{self.name} has nothing to download; `harness datasets prepare {self.name}` makes it")
 

@@ -368,8 +368,13 @@ class CAL500Dataset(CommittedFoldsDataset):
         if not emotions:
             return findings
         if not (self.root / SURVEYS).is_dir():
-            return [Finding("survey labels agree with the hard labels (informational)", True,
-                            f"no {SURVEYS}/ folder under {self.root}; skipped")]
+            return [
+                Finding(
+                    "survey labels agree with the hard labels (informational)",
+                    True,
+                    f"no {SURVEYS}/ folder under {self.root}; skipped",
+                )
+            ]
         try:
             results = {policy: self.survey_agreement(policy) for policy in RECORD_POLICIES}
         except FormatError as exc:

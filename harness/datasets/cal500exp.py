@@ -73,7 +73,9 @@ def read_segment_file(path: Path, tags: tuple[str, ...]) -> tuple[list[Segment],
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or tuple(header[:2]) != TIME_COLUMNS:
-        raise FormatError(f"{path}:1: header must start with Start_Time,End_Time (got {','.join((header or [])[:2])!r})")
+        raise FormatError(
+            f"{path}:1: header must start with Start_Time,End_Time (got {','.join((header or [])[:2])!r})"
+        )
     names = header[2:]
     position: dict[str, int] = {}
     for j, name in enumerate(names):

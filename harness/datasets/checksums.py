@@ -45,7 +45,9 @@ def digest(path: Path, tree_pattern: str | None = None) -> str:
     return sha256_file(path) if tree_pattern is None else tree_sha256(path, tree_pattern)
 
 
-def mismatch_message(path: Path, actual: str, expected: str, fix: str, *, tree: bool = False, download: bool = False) -> str:
+def mismatch_message(
+    path: Path, actual: str, expected: str, fix: str, *, tree: bool = False, download: bool = False
+) -> str:
     """The message of a digest that is not its pin: a registry pin, a registry tree pin, or a download's."""
     if download:
         return f"{path}: checksum mismatch: expected sha256 {expected}, got {actual}; {fix}"
@@ -54,14 +56,14 @@ def mismatch_message(path: Path, actual: str, expected: str, fix: str, *, tree: 
     return f"{path}: SHA-256 {actual}, the registry pins {expected}; {fix}"
 
 
-def check_pin(
-    path: Path, expected: str, fix: str, *, tree_pattern: str | None = None, download: bool = False
-) -> str:
+def check_pin(path: Path, expected: str, fix: str, *, tree_pattern: str | None = None, download: bool = False) -> str:
     """Return the digest of ``path``; raise :class:`ChecksumError` when it is not ``expected``.
 
     ``fix`` ends the message (what gets a good copy); ``download`` words it as a fetched file's check.
     """
     actual = digest(path, tree_pattern)
     if actual != expected.lower():
-        raise ChecksumError(mismatch_message(path, actual, expected, fix, tree=tree_pattern is not None, download=download))
+        raise ChecksumError(
+            mismatch_message(path, actual, expected, fix, tree=tree_pattern is not None, download=download)
+        )
     return actual

@@ -31,8 +31,8 @@ from harness.datasets.fold_generators import (
 from harness.datasets.fold_table import (
     MAKE_FOLDS_SCRIPT,
     OLD_PARTS_FILE,
-    FoldSet,
     FoldsConfig,
+    FoldSet,
     FoldTable,
     format_parts_tsv,
     read_folds_config,
@@ -155,8 +155,12 @@ class CommittedFoldsDataset(Dataset):
                 f"{path}: folds file not found; `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR` makes it{renamed}"
             )
         if config.sha256:
-            check_pin(path, config.sha256, "the committed folds were changed: restore them from git or regenerate "
-                      f"with `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR`")
+            check_pin(
+                path,
+                config.sha256,
+                "the committed folds were changed: restore them from git or regenerate "
+                f"with `python {MAKE_FOLDS_SCRIPT} {self.name} --root DIR`",
+            )
         table = read_parts_tsv(path, config.n_parts, [s.column for s in config.sets])
         known = set(self.items.item_ids)
         unknown = [i for i in table.item_ids if i not in known]
@@ -186,7 +190,9 @@ class CommittedFoldsDataset(Dataset):
     def fold_flags(self, fold: str) -> tuple[str, ...]:
         return self.folds_config.locate(fold)[0].flags
 
-    def fetch(self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None) -> list[Path]:
+    def fetch(
+        self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None
+    ) -> list[Path]:
         raise BadInputError(
             f"{self.name} cannot be downloaded by the harness (its licence asks for a copy from the publisher): "
             f"{self.obtain_hint()}; then pass --root DIR"
@@ -217,8 +223,11 @@ class CommittedFoldsDataset(Dataset):
             return [*findings, Finding("sources and folds readable", False, exc.message)], False
         findings += self._count_findings(items)
         findings.append(
-            Finding(f"{self.folds_config.file}: every item in exactly one part per fold set", True,
-                    f"{len(items.item_ids)} items, columns {', '.join(s.column for s in self.folds_config.sets)}")
+            Finding(
+                f"{self.folds_config.file}: every item in exactly one part per fold set",
+                True,
+                f"{len(items.item_ids)} items, columns {', '.join(s.column for s in self.folds_config.sets)}",
+            )
         )
         findings += self._source_findings_extra()
         return findings, True
@@ -238,8 +247,13 @@ class CommittedFoldsDataset(Dataset):
                 findings.append(Finding(f"checksum {shown}", False, f"{path} not found ({self.obtain_hint()})"))
                 continue
             actual = digest(path, pattern)
-            findings.append(Finding(f"checksum {shown}" + ("" if pattern is None else " (tree)"), actual == expected,
-                                    "matches" if actual == expected else f"expected {expected}, got {actual}"))
+            findings.append(
+                Finding(
+                    f"checksum {shown}" + ("" if pattern is None else " (tree)"),
+                    actual == expected,
+                    "matches" if actual == expected else f"expected {expected}, got {actual}",
+                )
+            )
         config = self.folds_config
         if config.sha256:
             if not self.folds_file.is_file():
@@ -247,7 +261,11 @@ class CommittedFoldsDataset(Dataset):
             else:
                 actual = sha256_file(self.folds_file)
                 ok = actual == config.sha256.lower()
-                findings.append(Finding(f"checksum {config.file}", ok, "matches" if ok else f"expected {config.sha256}, got {actual}"))
+                findings.append(
+                    Finding(
+                        f"checksum {config.file}", ok, "matches" if ok else f"expected {config.sha256}, got {actual}"
+                    )
+                )
         return findings
 
     def _count_findings(self, items: ItemTable) -> list[Finding]:
@@ -259,7 +277,9 @@ class CommittedFoldsDataset(Dataset):
         expected_groups = self.source_table.get("expected_groups")
         if expected_groups is not None and items.groups is not None:
             n = len(set(items.groups))
-            findings.append(Finding("count of groups", n == int(expected_groups), f"{n} groups (registry: {expected_groups})"))
+            findings.append(
+                Finding("count of groups", n == int(expected_groups), f"{n} groups (registry: {expected_groups})")
+            )
         return findings
 
 
@@ -273,24 +293,33 @@ def fold_set_findings(dataset: CommittedFoldsDataset, fold_set: FoldSet) -> list
     grouped = items.groups is not None
     findings: list[Finding] = []
     sizes = np.bincount(parts, minlength=config.n_parts)
-    findings.append(Finding(f"{fold_set.prefix}-*: part sizes", bool(sizes.min() > 0),
-                            f"{sizes.min()}..{sizes.max()} items per part"))
+    findings.append(
+        Finding(
+            f"{fold_set.prefix}-*: part sizes", bool(sizes.min() > 0), f"{sizes.min()}..{sizes.max()} items per part"
+        )
+    )
     if grouped:
         split_groups = groups_in_several_parts(items.groups, parts)
         if fold_set.method == "random":
             # A known leak of the fold set: reported, and carried as a flag by every score.
-            findings.append(Finding(
-                f"{fold_set.prefix}-*: leak flagged ({'; '.join(fold_set.flags) or 'no flag set'})",
-                bool(fold_set.flags),
-                f"{len(split_groups)} of {len(set(items.groups))} groups have items in more than one part; "
-                "every score on these folds carries the flag",
-            ))
+            findings.append(
+                Finding(
+                    f"{fold_set.prefix}-*: leak flagged ({'; '.join(fold_set.flags) or 'no flag set'})",
+                    bool(fold_set.flags),
+                    f"{len(split_groups)} of {len(set(items.groups))} groups have items in more than one part; "
+                    "every score on these folds carries the flag",
+                )
+            )
         else:
-            findings.append(Finding(
-                f"{fold_set.prefix}-*: no group in two parts", not split_groups,
-                f"{len(split_groups)} groups split, e.g. {split_groups[:3]}" if split_groups
-                else f"{len(set(items.groups))} groups, each in one part",
-            ))
+            findings.append(
+                Finding(
+                    f"{fold_set.prefix}-*: no group in two parts",
+                    not split_groups,
+                    f"{len(split_groups)} groups split, e.g. {split_groups[:3]}"
+                    if split_groups
+                    else f"{len(set(items.groups))} groups, each in one part",
+                )
+            )
     impossible = set(impossible_tags(dataset.spec.tags, items.labels, config.n_parts, items.groups))
     counts = positives_per_part(items.labels, parts, config.n_parts, items.groups)
     unit = "groups" if grouped else "items"
@@ -303,12 +332,14 @@ def fold_set_findings(dataset: CommittedFoldsDataset, fold_set: FoldSet) -> list
         detail += f"; impossible (fewer than {config.n_parts} positive {unit}): {', '.join(sorted(impossible))}"
     if missing:
         detail += "; missing: " + ", ".join(f"{tag} in part {k}" for tag, k in missing[:10])
-    findings.append(Finding(
-        f"{fold_set.prefix}-*: every tag has positives in every test part"
-        + ("" if stratified else " (informational: plain random folds)"),
-        not missing or not stratified,
-        detail,
-    ))
+    findings.append(
+        Finding(
+            f"{fold_set.prefix}-*: every tag has positives in every test part"
+            + ("" if stratified else " (informational: plain random folds)"),
+            not missing or not stratified,
+            detail,
+        )
+    )
     names = [f for f in dataset.spec.folds if config.locate(f)[0] == fold_set]
     for fold in names:
         for finding in audit_fold(dataset, fold):

@@ -76,10 +76,14 @@ def download_verified(url: str, target: Path, sha256: str, fetch_command: str, t
                 out.flush()
                 os.fsync(out.fileno())
         except urllib.error.HTTPError as exc:
-            raise DataMissingError(f"{url}: HTTP {exc.code} {exc.reason}; nothing written to {target} (`{fetch_command}` retries)") from exc
+            raise DataMissingError(
+                f"{url}: HTTP {exc.code} {exc.reason}; nothing written to {target} (`{fetch_command}` retries)"
+            ) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise DataMissingError(f"{url}: download failed ({reason}); nothing written to {target} (`{fetch_command}` retries)") from exc
+            raise DataMissingError(
+                f"{url}: download failed ({reason}); nothing written to {target} (`{fetch_command}` retries)"
+            ) from exc
         actual = digest.hexdigest()
         if actual != expected:
             raise ChecksumError(

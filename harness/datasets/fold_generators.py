@@ -120,9 +120,7 @@ def random_parts(n_items: int, n_parts: int, seed: int) -> np.ndarray:
     return parts
 
 
-def make_parts(
-    method: str, labels: np.ndarray, groups: Sequence[str] | None, n_parts: int, seed: int
-) -> np.ndarray:
+def make_parts(method: str, labels: np.ndarray, groups: Sequence[str] | None, n_parts: int, seed: int) -> np.ndarray:
     """Dispatch on a registry's ``method``."""
     if method == "stratified":
         return stratified_parts(labels, n_parts, seed)

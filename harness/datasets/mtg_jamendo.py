@@ -61,7 +61,9 @@ class MTGJamendoDataset(Dataset):
         try:
             counts = {str(fold): {str(s): int(n) for s, n in parts.items()} for fold, parts in raw.items()}
         except (AttributeError, TypeError, ValueError) as exc:
-            raise FormatError(f"{self.spec.registry_path}: [counts] must map fold -> {{split = count}} ({exc})") from exc
+            raise FormatError(
+                f"{self.spec.registry_path}: [counts] must map fold -> {{split = count}} ({exc})"
+            ) from exc
         for fold, parts in counts.items():
             if fold not in self.spec.folds or not set(parts) <= set(SPLITS):
                 raise FormatError(f"{self.spec.registry_path}: [counts] {fold} {sorted(parts)}: unknown fold or split")
@@ -88,7 +90,9 @@ class MTGJamendoDataset(Dataset):
             return
         path = self.root / relative
         if not path.is_file():
-            raise DataMissingError(f"{path} not found; `{self.fetch_command()}` downloads the MTG-Jamendo split and tag files")
+            raise DataMissingError(
+                f"{path} not found; `{self.fetch_command()}` downloads the MTG-Jamendo split and tag files"
+            )
         pin = self.source.pin(relative)
         if pin is not None:
             check_pin(path, pin.sha256, f"`{self.fetch_command()}` fetches a good copy", download=True)
@@ -102,7 +106,9 @@ class MTGJamendoDataset(Dataset):
         path = self.root / self.source.tags_file
         tags = read_tags_file(path)
         if tags != self.spec.tags:
-            first = next((i for i, (a, b) in enumerate(zip(tags, self.spec.tags)) if a != b), min(len(tags), len(self.spec.tags)))
+            first = next(
+                (i for i, (a, b) in enumerate(zip(tags, self.spec.tags)) if a != b), min(len(tags), len(self.spec.tags))
+            )
             got = tags[first] if first < len(tags) else "(end of file)"
             want = self.spec.tags[first] if first < len(self.spec.tags) else "(no more tags)"
             raise FormatError(
@@ -193,7 +199,11 @@ class MTGJamendoDataset(Dataset):
                 continue
             actual = sha256_file(path)
             ok = actual == pin.sha256
-            detail = f"sha256 {actual[:12]}… as pinned" if ok else f"expected sha256 {pin.sha256}, got {actual}; `{command}` fetches a good copy"
+            detail = (
+                f"sha256 {actual[:12]}… as pinned"
+                if ok
+                else f"expected sha256 {pin.sha256}, got {actual}; `{command}` fetches a good copy"
+            )
             findings.append(Finding(check, ok, detail))
         try:
             tags = self._unchecked._file_tags
@@ -217,15 +227,24 @@ class MTGJamendoDataset(Dataset):
             expected = self.expected_counts.get(fold, {})
             for split, rows in parts.items():
                 if split in expected:
-                    findings.append(Finding(f"{fold}: {split} has {expected[split]} tracks", len(rows) == expected[split],
-                                            f"{len(rows)} tracks", fold=fold, split=split))
+                    findings.append(
+                        Finding(
+                            f"{fold}: {split} has {expected[split]} tracks",
+                            len(rows) == expected[split],
+                            f"{len(rows)} tracks",
+                            fold=fold,
+                            split=split,
+                        )
+                    )
             findings += audit_fold(unchecked, fold)
             findings += _artist_findings(fold, parts)
         return findings
 
     # download ----------------------------------------------------------------------------------------------
 
-    def fetch(self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None) -> list[Path]:
+    def fetch(
+        self, what: str = "splits", base_url: str | None = None, on_progress: Progress | None = None
+    ) -> list[Path]:
         """Download into the root, verifying every file against its pinned SHA-256.
 
         ``splits``: the split and tag files from the MTG repository at the pinned commit.
@@ -254,10 +273,14 @@ class MTGJamendoDataset(Dataset):
             return self._fetch_archives(archive_set, base_url, on_progress)
         raise UnknownNameError("--what", what, WHAT)
 
-    def _fetch_archives(self, archive_set: ArchiveSet, base_url: str | None, on_progress: Progress | None) -> list[Path]:
+    def _fetch_archives(
+        self, archive_set: ArchiveSet, base_url: str | None, on_progress: Progress | None
+    ) -> list[Path]:
         base = base_url or archive_set.base_url
         if not base:
-            raise BadInputError(f"{self.spec.registry_path}: source.{archive_set.kind}.base_url is empty; pass --base-url")
+            raise BadInputError(
+                f"{self.spec.registry_path}: source.{archive_set.kind}.base_url is empty; pass --base-url"
+            )
         command = self.fetch_command(archive_set.kind)
         destination = self.root / archive_set.kind
         done_paths: list[Path] = []

@@ -56,7 +56,11 @@ DEFAULT_SPLIT_PATTERN = "data/splits/{fold}/autotagging_moodtheme-{split}.tsv"
 ARCHIVE_KINDS: tuple[str, ...] = ("melspecs", "audio")
 WHAT: tuple[str, ...] = ("splits", *ARCHIVE_KINDS)
 
-_ID_PATTERNS = {"TRACK_ID": re.compile(r"track_\d+"), "ARTIST_ID": re.compile(r"artist_\d+"), "ALBUM_ID": re.compile(r"album_\d+")}
+_ID_PATTERNS = {
+    "TRACK_ID": re.compile(r"track_\d+"),
+    "ARTIST_ID": re.compile(r"artist_\d+"),
+    "ALBUM_ID": re.compile(r"album_\d+"),
+}
 _ID_EXAMPLES = {"TRACK_ID": "track_0000948", "ARTIST_ID": "artist_000087", "ALBUM_ID": "album_000149"}
 
 
@@ -145,7 +149,9 @@ def read_split_tsv(path: Path, known_tags: Sequence[str]) -> list[Track]:
                     continue
                 track = _parse_row(path, line, cells, known)
                 if track.track_id in seen:
-                    raise FormatError(f"{path}:{line}: duplicate TRACK_ID {track.track_id!r} (first on line {seen[track.track_id]})")
+                    raise FormatError(
+                        f"{path}:{line}: duplicate TRACK_ID {track.track_id!r} (first on line {seen[track.track_id]})"
+                    )
                 seen[track.track_id] = line
                 tracks.append(track)
         except csv.Error as exc:
@@ -160,7 +166,9 @@ def read_split_tsv(path: Path, known_tags: Sequence[str]) -> list[Track]:
 def _parse_row(path: Path, line: int, cells: list[str], known: set[str]) -> Track:
     where = f"{path}:{line}"
     if len(cells) < len(HEADER) - 1:
-        raise FormatError(f"{where}: {len(cells)} column(s); a row needs TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, then its tags")
+        raise FormatError(
+            f"{where}: {len(cells)} column(s); a row needs TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, then its tags"
+        )
     for column, value in zip(HEADER[:3], cells[:3]):
         if not _ID_PATTERNS[column].fullmatch(value):
             raise FormatError(f"{where}: {column} {value!r} is malformed (expected e.g. {_ID_EXAMPLES[column]})")
@@ -176,7 +184,9 @@ def _parse_row(path: Path, line: int, cells: list[str], known: set[str]) -> Trac
         if not tag:
             raise FormatError(f"{where}: column {column} is an empty tag")
         if tag not in known:
-            raise FormatError(f"{where}: unknown tag {tag!r} for {cells[0]} (not one of the registry's {len(known)} tags)")
+            raise FormatError(
+                f"{where}: unknown tag {tag!r} for {cells[0]} (not one of the registry's {len(known)} tags)"
+            )
     return Track(cells[0], cells[1], cells[2], audio, duration, tags, line)
 
 
@@ -196,7 +206,9 @@ def parse_source(spec: DatasetSpec) -> MTGSource:
             if kind in raw:
                 table = raw[kind]
                 archives = tuple(PinnedFile(str(a["path"]), str(a["sha256"])) for a in table.get("archives", []))
-                archive_sets[kind] = ArchiveSet(kind, str(table.get("base_url", "")), archives, str(table.get("checksums_source", "")))
+                archive_sets[kind] = ArchiveSet(
+                    kind, str(table.get("base_url", "")), archives, str(table.get("checksums_source", ""))
+                )
     except (KeyError, TypeError) as exc:
         raise FormatError(f"{where}: [source] pinned files need path and sha256 ({exc})") from exc
     except ValueError as exc:

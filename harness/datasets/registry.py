@@ -51,7 +51,9 @@ class ProtocolDefaults:
         if not isinstance(self.feature, str) or self.feature not in FEATURE_KINDS:
             raise ValueError(f"feature must be one of {', '.join(FEATURE_KINDS)}, got {self.feature!r}")
         if (not _is_positive_int(self.square_size)) or self.square_size not in SQUARE_SIZES:
-            raise ValueError(f"square_size must be one of {', '.join(map(str, SQUARE_SIZES))}, got {self.square_size!r}")
+            raise ValueError(
+                f"square_size must be one of {', '.join(map(str, SQUARE_SIZES))}, got {self.square_size!r}"
+            )
         for name in ("eval_crops_validation", "eval_crops_test"):
             if not _is_positive_int(getattr(self, name)):
                 raise ValueError(f"{name} must be a positive integer (>= 1), got {getattr(self, name)!r}")
@@ -131,7 +133,16 @@ def load_spec(name: str) -> DatasetSpec:
     return read_spec(path)
 
 
-_STRING_FIELDS: tuple[str, ...] = ("name", "family", "title", "citation", "licence", "homepage", "primary_metric", "metric_set")
+_STRING_FIELDS: tuple[str, ...] = (
+    "name",
+    "family",
+    "title",
+    "citation",
+    "licence",
+    "homepage",
+    "primary_metric",
+    "metric_set",
+)
 _TABLE_FIELDS: tuple[str, ...] = ("tags", "folds", "protocol", "source", "generator", "audio", "counts")
 
 
@@ -176,14 +187,19 @@ def read_spec(path: Path) -> DatasetSpec:
     # The registry owns the primary metric; the metric registry validates it and maps an alias
     # (F1-macro) to its canonical key. selection_metric defaults to the primary metric.
     checked = {}
-    for field_name, metric in (("primary_metric", spec.primary_metric),
-                               ("[protocol] selection_metric", spec.protocol.selection_metric or spec.primary_metric)):
+    for field_name, metric in (
+        ("primary_metric", spec.primary_metric),
+        ("[protocol] selection_metric", spec.protocol.selection_metric or spec.primary_metric),
+    ):
         try:
             checked[field_name] = check_metric(metric, spec.metric_set)
         except ValueError as exc:
             raise FormatError(f"{path}: {field_name} {exc}") from None
-    spec = replace(spec, primary_metric=checked["primary_metric"],
-                   protocol=replace(spec.protocol, selection_metric=checked["[protocol] selection_metric"]))
+    spec = replace(
+        spec,
+        primary_metric=checked["primary_metric"],
+        protocol=replace(spec.protocol, selection_metric=checked["[protocol] selection_metric"]),
+    )
     if spec.name != path.parent.name:
         raise FormatError(f"{path}: name {spec.name!r} differs from its folder {path.parent.name!r}")
     return spec

@@ -69,7 +69,7 @@ def tsv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            hint = " (an unbalanced \" quote?)" if "field limit" in str(exc) else ""
+            hint = ' (an unbalanced " quote?)' if "field limit" in str(exc) else ""
             raise FormatError(f"{path}:{ended + 1}: {exc}{hint}; fix that line") from None
         start, ended = ended + 1, reader.line_num
         yield start, cells

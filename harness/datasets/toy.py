@@ -98,24 +98,27 @@ class ToyConfig:
         if not is_int(self.seed) or self.seed < 0:
             raise BadInputError(f"toy config: seed={self.seed!r} must be a non-negative integer")
         if not is_int(self.n_items) or not 3 <= self.n_items <= 100_000:
-            raise BadInputError(f"toy config: n_items={self.n_items!r} must be an integer in "
-                                "3..100000 (at least one item per split)")
+            raise BadInputError(
+                f"toy config: n_items={self.n_items!r} must be an integer in 3..100000 (at least one item per split)"
+            )
         if not is_int(self.sample_rate) or not 8000 <= self.sample_rate <= 192000:
-            raise BadInputError(f"toy config: sample_rate={self.sample_rate!r} must be an integer "
-                                "in 8000..192000 Hz (the mel96 features expect 12000)")
+            raise BadInputError(
+                f"toy config: sample_rate={self.sample_rate!r} must be an integer "
+                "in 8000..192000 Hz (the mel96 features expect 12000)"
+            )
         if not is_real(self.duration_s) or not 0.5 <= float(self.duration_s) <= 600.0:
-            raise BadInputError(f"toy config: duration_s={self.duration_s!r} must be a number of "
-                                "seconds in 0.5..600")
+            raise BadInputError(f"toy config: duration_s={self.duration_s!r} must be a number of seconds in 0.5..600")
         if not is_real(self.label_noise) or not 0.0 <= float(self.label_noise) < 0.5:
-            raise BadInputError(f"toy config: label_noise={self.label_noise!r} must be a "
-                                "probability in [0, 0.5)")
+            raise BadInputError(f"toy config: label_noise={self.label_noise!r} must be a probability in [0, 0.5)")
         fractions = tuple(self.split_fractions)
         if len(fractions) != 3 or not all(is_real(f) for f in fractions):
-            raise BadInputError(f"toy config: split_fractions={self.split_fractions!r} must be "
-                                "three numbers (train, validation, test)")
+            raise BadInputError(
+                f"toy config: split_fractions={self.split_fractions!r} must be three numbers (train, validation, test)"
+            )
         if any(not 0.0 < float(f) < 1.0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
-            raise BadInputError(f"toy config: split_fractions={self.split_fractions!r} must each "
-                                "lie in (0, 1) and sum to 1")
+            raise BadInputError(
+                f"toy config: split_fractions={self.split_fractions!r} must each lie in (0, 1) and sum to 1"
+            )
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "n_items", int(self.n_items))
         object.__setattr__(self, "sample_rate", int(self.sample_rate))
@@ -124,9 +127,11 @@ class ToyConfig:
         object.__setattr__(self, "label_noise", float(self.label_noise))
         sizes = split_sizes(self.n_items, self.split_fractions)
         if min(sizes) < 1:
-            raise BadInputError(f"toy config: n_items={self.n_items} with split_fractions="
-                                f"{self.split_fractions} leaves an empty split (sizes {sizes}); "
-                                "use more items")
+            raise BadInputError(
+                f"toy config: n_items={self.n_items} with split_fractions="
+                f"{self.split_fractions} leaves an empty split (sizes {sizes}); "
+                "use more items"
+            )
 
     @property
     def n_samples(self) -> int:
@@ -199,7 +204,7 @@ def _split_names(seed: int, n_items: int, fractions: tuple[float, float, float])
     names = np.empty(n_items, dtype=object)
     start = 0
     for name, size in zip(SPLITS, split_sizes(n_items, fractions)):
-        names[order[start:start + size]] = name
+        names[order[start : start + size]] = name
         start += size
     return tuple(names.tolist())
 

@@ -42,9 +42,13 @@ def audio_path(root: Path, item_id: str) -> Path:
     return Path(root) / "audio" / f"{item_id}.flac"
 
 
-def generate_toy(root: Path, config: ToyConfig, tags: Sequence[str] = TOY_TAGS,
-                 on_item: Callable[[int, int], None] | None = None,
-                 workers: int | None = None) -> Path:
+def generate_toy(
+    root: Path,
+    config: ToyConfig,
+    tags: Sequence[str] = TOY_TAGS,
+    on_item: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> Path:
     """Write the toy dataset under ``root`` (resuming an interrupted run); return ``root``."""
     if tuple(tags) != TOY_TAGS:
         raise BadInputError(
@@ -79,10 +83,11 @@ def generate_toy(root: Path, config: ToyConfig, tags: Sequence[str] = TOY_TAGS,
     done = total - len(pending)
     if on_item is not None and done:
         on_item(done, total)
-    batches = [pending[start:start + _BATCH] for start in range(0, len(pending), _BATCH)]
+    batches = [pending[start : start + _BATCH] for start in range(0, len(pending), _BATCH)]
     n_workers = min(os.cpu_count() or 1, 4) if workers is None else workers
     n_workers = min(n_workers, len(batches))
     if n_workers <= 1:
+
         def written() -> None:
             nonlocal done
             done += 1
@@ -91,8 +96,7 @@ def generate_toy(root: Path, config: ToyConfig, tags: Sequence[str] = TOY_TAGS,
 
         _write_items(config, pending, str(root), on_written=written)
     else:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=n_workers,
-                                                    mp_context=_process_context()) as pool:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=n_workers, mp_context=_process_context()) as pool:
             futures = [pool.submit(_write_items, config, batch, str(root)) for batch in batches]
             try:
                 for future in concurrent.futures.as_completed(futures):
@@ -107,15 +111,18 @@ def generate_toy(root: Path, config: ToyConfig, tags: Sequence[str] = TOY_TAGS,
 
     metadata = _metadata_text([draw_item(config, i) for i in range(total)])
     write_text(root / "metadata.tsv", metadata)
-    write_json(root / "manifest.json", {
-        "dataset": "toy",
-        "generator_version": GENERATOR_VERSION,
-        "config": config.as_dict(),
-        "tags": list(TOY_TAGS),
-        "factors": list(FACTORS),
-        "n_items": total,
-        "metadata_sha256": hashlib.sha256(metadata.encode("utf-8")).hexdigest(),
-    })
+    write_json(
+        root / "manifest.json",
+        {
+            "dataset": "toy",
+            "generator_version": GENERATOR_VERSION,
+            "config": config.as_dict(),
+            "tags": list(TOY_TAGS),
+            "factors": list(FACTORS),
+            "n_items": total,
+            "metadata_sha256": hashlib.sha256(metadata.encode("utf-8")).hexdigest(),
+        },
+    )
     return root
 
 
@@ -129,8 +136,9 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def _write_items(config: ToyConfig, indices: Sequence[int], root: str,
-                 on_written: Callable[[], None] | None = None) -> int:
+def _write_items(
+    config: ToyConfig, indices: Sequence[int], root: str, on_written: Callable[[], None] | None = None
+) -> int:
     """Synthesise and write the FLAC files of ``indices``, reusing one set of work arrays."""
     scratch = Scratch(config.n_samples)
     audio = np.empty(config.n_samples, dtype=np.float32)
@@ -166,9 +174,11 @@ def toy_is_complete(root: Path, config: ToyConfig) -> bool:
     manifest = _read_json(root / "manifest.json")
     if not isinstance(manifest, dict):
         return False
-    if (manifest.get("generator_version") != GENERATOR_VERSION
-            or manifest.get("config") != config.as_dict()
-            or manifest.get("tags") != list(TOY_TAGS)):
+    if (
+        manifest.get("generator_version") != GENERATOR_VERSION
+        or manifest.get("config") != config.as_dict()
+        or manifest.get("tags") != list(TOY_TAGS)
+    ):
         return False
     try:
         digest = hashlib.sha256((root / "metadata.tsv").read_bytes()).hexdigest()

@@ -47,8 +47,7 @@ def render_into(item: ToyItem, config: ToyConfig, scratch: Scratch) -> np.ndarra
     steps = rng.choice([1, 1, 2], size=n_steps) if fast else rng.choice([1, 2], size=n_steps)
     onsets = np.concatenate([[0], np.cumsum(steps)])
     onsets = onsets[onsets < n_steps - 1]
-    degrees = _melody_degrees(rng, len(onsets), chord_of_beat[onsets // per_beat],
-                              on_beat=onsets % per_beat == 0)
+    degrees = _melody_degrees(rng, len(onsets), chord_of_beat[onsets // per_beat], on_beat=onsets % per_beat == 0)
     melody_midi = melody_base + _degree_to_semitones(degrees, scale)
     melody_starts = _to_samples(onsets * beat_s / per_beat, sr)
     if not percussive:  # legato: a repeated pitch is one held note
@@ -98,7 +97,7 @@ def render_into(item: ToyItem, config: ToyConfig, scratch: Scratch) -> np.ndarra
     fade = min(n // 2, round(0.02 * sr))
     ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / fade)
     mix[:fade] *= ramp
-    mix[n - fade:] *= ramp[::-1]
+    mix[n - fade :] *= ramp[::-1]
     _normalise(mix, 10.0 ** (item.level_dbfs / 20.0), scratch.limiter)
     return mix
 
@@ -112,8 +111,7 @@ def _degree_to_semitones(degrees: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return scale[degrees % 7] + 12 * (degrees // 7)
 
 
-def _melody_degrees(rng: np.random.Generator, n_notes: int, chord_roots: np.ndarray,
-                    on_beat: np.ndarray) -> np.ndarray:
+def _melody_degrees(rng: np.random.Generator, n_notes: int, chord_roots: np.ndarray, on_beat: np.ndarray) -> np.ndarray:
     """A reflected random walk over scale degrees 0..9; notes on the beat snap to chord tones."""
     top = 9
     walk = int(rng.integers(2, 8)) + np.cumsum(rng.choice([-2, -1, -1, 0, 1, 1, 2], size=n_notes))
@@ -126,8 +124,9 @@ def _melody_degrees(rng: np.random.Generator, n_notes: int, chord_roots: np.ndar
     return np.where(on_beat, snapped, degrees)
 
 
-def _wavetables(midi: np.ndarray, item: ToyItem, sr: int, n_harmonics: int | None,
-                cutoff_hz: float | None) -> np.ndarray:
+def _wavetables(
+    midi: np.ndarray, item: ToyItem, sr: int, n_harmonics: int | None, cutoff_hz: float | None
+) -> np.ndarray:
     """One band-limited single-cycle table per pitch, plus a wrap-around column.
 
     Harmonic ``k`` has amplitude ``k ** -tilt`` (even ones scaled by ``even_harmonics``) up to
@@ -146,7 +145,7 @@ def _wavetables(midi: np.ndarray, item: ToyItem, sr: int, n_harmonics: int | Non
     if cutoff_hz is not None:
         amplitudes *= _butterworth(k[None, :] * f0[:, None], cutoff_hz)
     spectrum = np.zeros((len(midi), _TABLE_SIZE // 2 + 1), dtype=np.complex128)
-    spectrum[:, 1:_TABLE_SIZE // 2] = -0.5j * _TABLE_SIZE * amplitudes  # sine phases
+    spectrum[:, 1 : _TABLE_SIZE // 2] = -0.5j * _TABLE_SIZE * amplitudes  # sine phases
     tables = np.fft.irfft(spectrum, n=_TABLE_SIZE, axis=1)
     return np.concatenate([tables, tables[:, :1]], axis=1)
 
@@ -226,7 +225,7 @@ class _Oscillator:
 
     def add(self, out: np.ndarray, notes: _Notes, midi: np.ndarray, phase0: float, gain: float) -> None:
         """``out += gain * voice``, the voice playing ``midi[j]`` during note ``j``."""
-        midi = midi[:len(notes.starts)]
+        midi = midi[: len(notes.starts)]
         increment = 440.0 * 2.0 ** ((midi - 69) / 12.0) / self.sr  # cycles per sample
         phase_at_start = phase0 + np.concatenate([[0.0], np.cumsum(increment * notes.lengths)[:-1]])
         phase_at_start -= np.floor(phase_at_start)
@@ -258,8 +257,7 @@ def _butterworth(freqs_hz: np.ndarray, cutoff_hz: float, order: int = 4) -> np.n
     return 1.0 / np.sqrt(1.0 + (freqs_hz / cutoff_hz) ** (2 * order))
 
 
-def _drum_hits(rng: np.random.Generator, n_hits: int, beat_s: float, sr: int,
-               cutoff_hz: float | None) -> np.ndarray:
+def _drum_hits(rng: np.random.Generator, n_hits: int, beat_s: float, sr: int, cutoff_hz: float | None) -> np.ndarray:
     """``(n_hits, length)`` noise bursts: 1 ms attack, 30-60 ms decay, shorter than a beat.
 
     White noise for bright pieces; for dark ones, noise low-passed at ``cutoff_hz`` (8th order,
@@ -301,8 +299,7 @@ def _rms(signal: np.ndarray) -> float:
     return max(float(np.sqrt(np.einsum("i,i->", signal, signal) / len(signal))), 1e-12)
 
 
-def _limit(signal: np.ndarray, ceiling: float, work: np.ndarray, block: int = _LIMITER_BLOCK,
-           radius: int = 3) -> bool:
+def _limit(signal: np.ndarray, ceiling: float, work: np.ndarray, block: int = _LIMITER_BLOCK, radius: int = 3) -> bool:
     """A look-ahead peak limiter, in place: a smooth gain that keeps ``|signal| <= ceiling``.
 
     The gain each block of ``block`` samples needs is min-filtered over ``radius + 1`` blocks

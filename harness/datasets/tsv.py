@@ -72,7 +72,9 @@ def read_items_tsv(path: Path, known_tags: tuple[str, ...], path_template: str |
         tags = tuple(t.strip() for t in cells[columns["tags"]].split(",") if t.strip())
         unknown = [t for t in tags if t not in known]
         if unknown:
-            raise FormatError(f"{path}:{line}: unknown tag {unknown[0]!r}; the registry's tags are {', '.join(known_tags)}")
+            raise FormatError(
+                f"{path}:{line}: unknown tag {unknown[0]!r}; the registry's tags are {', '.join(known_tags)}"
+            )
         split = cells[columns["split"]].strip() if "split" in columns else None
         if split is not None and split not in SPLITS:
             raise FormatError(f"{path}:{line}: split {split!r}, expected one of {', '.join(SPLITS)}")
@@ -105,7 +107,9 @@ def read_folds_tsv(path: Path, item_ids: set[str], folds: tuple[str, ...]) -> di
         if split not in SPLITS:
             raise FormatError(f"{path}:{line}: split {split!r}, expected one of {', '.join(SPLITS)}")
         if (item_id, fold) in placed:
-            raise FormatError(f"{path}:{line}: {item_id!r} is already placed in {fold} (line {placed[(item_id, fold)]})")
+            raise FormatError(
+                f"{path}:{line}: {item_id!r} is already placed in {fold} (line {placed[(item_id, fold)]})"
+            )
         placed[(item_id, fold)] = line
         parts[(fold, split)].append(item_id)
     return parts
@@ -124,7 +128,7 @@ class TsvDataset(Dataset):
         if not isinstance(value, str) or not value.strip():
             raise FormatError(
                 f"{self.spec.registry_path}: [source] {key} = {value!r}; it must be a file name in quotes, "
-                f"e.g. {key} = \"{key}.tsv\""
+                f'e.g. {key} = "{key}.tsv"'
             )
         return self.spec.registry_path.parent / value
 
@@ -132,7 +136,7 @@ class TsvDataset(Dataset):
     def items_file(self) -> Path:
         path = self._source_file("items")
         if path is None:
-            raise FormatError(f"{self.spec.registry_path}: [source] items = \"items.tsv\" is missing")
+            raise FormatError(f'{self.spec.registry_path}: [source] items = "items.tsv" is missing')
         return path
 
     @property

@@ -234,7 +234,9 @@ def _load_precomputed(files: Sequence[tuple[str, Path]], kind: str) -> Iterator[
             yield Extracted(item_id, None, reason=f"{path}: not a readable .npy feature file ({exc}); fetch it again")
             continue
         if array.ndim != 2 or (bins is not None and array.shape[0] != bins) or array.shape[1] == 0:
-            yield Extracted(item_id, None, reason=f"{path}: shape {array.shape}, expected ({bins or 'bins'}, frames) for {kind}")
+            yield Extracted(
+                item_id, None, reason=f"{path}: shape {array.shape}, expected ({bins or 'bins'}, frames) for {kind}"
+            )
             continue
         if not np.isfinite(array).all():
             yield Extracted(item_id, None, reason=f"{path}: holds NaN or infinite values; fetch it again")

@@ -61,7 +61,9 @@ def stft_square(waveform: torch.Tensor, params: SquareParams = SquareParams()) -
     return stft_square_batch([waveform], params)[0]
 
 
-def stft_square_batch(waveforms: Sequence[torch.Tensor] | torch.Tensor, params: SquareParams = SquareParams()) -> torch.Tensor:
+def stft_square_batch(
+    waveforms: Sequence[torch.Tensor] | torch.Tensor, params: SquareParams = SquareParams()
+) -> torch.Tensor:
     """Mono waveforms of any lengths (each at least ``nfft`` samples) to ``(N, K, K)`` images in one FFT."""
     import torch  # here, not at the top: registries import this module for SQUARE_SIZES
 

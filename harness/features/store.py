@@ -138,8 +138,14 @@ class StoreBuilder:
     """
 
     def __init__(
-        self, directory: Path, kind: str, params: dict[str, Any], source_checksum: str = "",
-        chunk_bytes: int | None = None, chunk_items: int | None = None, fresh: bool = False,
+        self,
+        directory: Path,
+        kind: str,
+        params: dict[str, Any],
+        source_checksum: str = "",
+        chunk_bytes: int | None = None,
+        chunk_items: int | None = None,
+        fresh: bool = False,
     ) -> None:
         self.directory = Path(directory)
         self.kind, self.params, self.source_checksum = kind, params, source_checksum
@@ -203,7 +209,9 @@ class StoreBuilder:
         ids = [item for item in order if item in self.written]
         missing = [item for item in order if item not in self.written and item not in self.skipped]
         if missing:
-            raise FormatError(f"{self.directory}: {len(missing)} items were neither built nor skipped ({missing[0]} ...)")
+            raise FormatError(
+                f"{self.directory}: {len(missing)} items were neither built nor skipped ({missing[0]} ...)"
+            )
         if not ids:
             reasons = "; ".join(f"{i}: {r}" for i, r in list(self.skipped.items())[:3])
             raise FormatError(f"no items could be extracted into {self.directory} ({reasons})")
@@ -215,7 +223,9 @@ class StoreBuilder:
         if out.exists():
             shutil.rmtree(out)
         out.mkdir()
-        array = np.lib.format.open_memmap(out / FEATURES_FILE, mode="w+", dtype=np.float16, shape=(int(lengths.sum()), n_bins))
+        array = np.lib.format.open_memmap(
+            out / FEATURES_FILE, mode="w+", dtype=np.float16, shape=(int(lengths.sum()), n_bins)
+        )
         for item_id, offset in zip(ids, offsets):
             chunk, start, length = self.written[item_id]
             array[offset : offset + length] = chunks[chunk][start : start + length]
@@ -299,7 +309,12 @@ def build_store(
 
 def store_is_current(directory: Path, kind: str, params: dict[str, Any], source_checksum: str) -> bool:
     data = _read_json(Path(directory) / MANIFEST_FILE)
-    return isinstance(data, dict) and data.get("kind") == kind and data.get("params") == params and data.get("source_checksum") == source_checksum
+    return (
+        isinstance(data, dict)
+        and data.get("kind") == kind
+        and data.get("params") == params
+        and data.get("source_checksum") == source_checksum
+    )
 
 
 def _read_json(path: Path) -> Any:

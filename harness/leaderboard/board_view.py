@@ -23,23 +23,35 @@ from harness.leaderboard.ranking import RankedGroup, RankedRun, banded_ranks
 from harness.leaderboard.seeds_view import SEEDS_ANCHOR, add_seed_badges, over_seeds_view, seed_badge_info
 from harness.results.store import RunRecord
 
-TIE_LEGEND = ("shared rank = not significantly different from the run above "
-              "(paired bootstrap, p ≥ 0.05)")
+TIE_LEGEND = "shared rank = not significantly different from the run above (paired bootstrap, p ≥ 0.05)"
 
 
-def board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int],
-               seed_groups: list[SeedGroup]) -> dict[str, Any]:
+def board_view(
+    board: Board, ranked: list[RankedRun], bands: Mapping[str, int], seed_groups: list[SeedGroup]
+) -> dict[str, Any]:
     """A one-fold board: its ranked runs, with tie ``bands`` (run id -> band)."""
     group_of = {run.run_id: g for g in seed_groups for run in g.members}
     rows = []
     for position, (entry, (rank, band, shared)) in enumerate(zip(ranked, banded_ranks(ranked, bands))):
         run = entry.run
-        rows.append(_member_row(
-            board, run, group_of[run.run_id], rank, position, band=band, shared=shared,
-            href=run_href(run.run_id), badges=badges(run),
-            cells=[cell(column, run.scores.get(column.key), column.key == board.primary,
-                        interval(run, column.key)) for column in board.columns],
-            fingerprint=run.fingerprint))
+        rows.append(
+            _member_row(
+                board,
+                run,
+                group_of[run.run_id],
+                rank,
+                position,
+                band=band,
+                shared=shared,
+                href=run_href(run.run_id),
+                badges=badges(run),
+                cells=[
+                    cell(column, run.scores.get(column.key), column.key == board.primary, interval(run, column.key))
+                    for column in board.columns
+                ],
+                fingerprint=run.fingerprint,
+            )
+        )
     _mark_bands(rows)
     rows = _with_references(board, rows)
     over_seeds = over_seeds_view(board, seed_groups, lambda run: run_href(run.run_id), {})
@@ -49,8 +61,13 @@ def board_view(board: Board, ranked: list[RankedRun], bands: Mapping[str, int],
     return view
 
 
-def fold_board_view(board: Board, ranked: list[RankedGroup], seed_groups: list[SeedGroup],
-                    links: Mapping[str, str], pages: Mapping[str, str]) -> dict[str, Any]:
+def fold_board_view(
+    board: Board,
+    ranked: list[RankedGroup],
+    seed_groups: list[SeedGroup],
+    links: Mapping[str, str],
+    pages: Mapping[str, str],
+) -> dict[str, Any]:
     """A k-fold board: its ranked rows; ``links`` gives a row's place on its configuration's
     page (by row key), ``pages`` a configuration's page (by seed group key)."""
     group_of = {member.key: g for g in seed_groups for member in g.members}
@@ -61,13 +78,26 @@ def fold_board_view(board: Board, ranked: list[RankedGroup], seed_groups: list[S
         found = merged_badges(list(group.runs.values()))
         if len(group.runs) < n_folds:
             missing = [f for f in board.folds if f not in group.runs]
-            found.insert(0, {"kind": "warn", "text": f"{len(group.runs)} of {n_folds} folds",
-                             "title": "Incomplete: no run for " + ", ".join(missing)
-                                      + "; the mean is over the folds present."})
-        rows.append(_member_row(
-            board, group, group_of[group.key], entry.rank, position, href=links[group.key],
-            badges=found, cells=[fold_cell(column, summary, column.key == board.primary)
-                                 for column in board.columns]))
+            found.insert(
+                0,
+                {
+                    "kind": "warn",
+                    "text": f"{len(group.runs)} of {n_folds} folds",
+                    "title": "Incomplete: no run for " + ", ".join(missing) + "; the mean is over the folds present.",
+                },
+            )
+        rows.append(
+            _member_row(
+                board,
+                group,
+                group_of[group.key],
+                entry.rank,
+                position,
+                href=links[group.key],
+                badges=found,
+                cells=[fold_cell(column, summary, column.key == board.primary) for column in board.columns],
+            )
+        )
     _mark_bands(rows)
     rows = _with_references(board, rows)
     over_seeds = over_seeds_view(board, seed_groups, lambda member: links[member.key], pages)
@@ -82,8 +112,7 @@ def dataset_info(name: str) -> dict[str, str] | None:
         spec = load_spec(name)
     except HarnessError:
         return None
-    return {"title": spec.title, "citation": spec.citation, "licence": spec.licence,
-            "homepage": spec.homepage}
+    return {"title": spec.title, "citation": spec.citation, "licence": spec.licence, "homepage": spec.homepage}
 
 
 def make_run_command(board: Board) -> str:
@@ -92,8 +121,7 @@ def make_run_command(board: Board) -> str:
     return f"harness run submissions/vgg6 --dataset {board.dataset} --fold {fold}"
 
 
-def _board_common(board: Board, rows: list[dict[str, Any]],
-                  over_seeds: dict[str, Any] | None) -> dict[str, Any]:
+def _board_common(board: Board, rows: list[dict[str, Any]], over_seeds: dict[str, Any] | None) -> dict[str, Any]:
     add_seed_badges(rows)
     primary = board.primary_column
     leader = next((row for row in rows if row["rank"] is not None), None)  # not a reference row
@@ -116,20 +144,41 @@ def _board_common(board: Board, rows: list[dict[str, Any]],
     }
 
 
-def _member_row(board: Board, member: RunRecord | FoldGroup, seed_group: SeedGroup,
-                rank: int | None, position: int, *, href: str, badges: list[dict[str, str]],
-                cells: list[dict[str, Any]], band: int | None = None, shared: bool = False,
-                fingerprint: str = "") -> dict[str, Any]:
+def _member_row(
+    board: Board,
+    member: RunRecord | FoldGroup,
+    seed_group: SeedGroup,
+    rank: int | None,
+    position: int,
+    *,
+    href: str,
+    badges: list[dict[str, str]],
+    cells: list[dict[str, Any]],
+    band: int | None = None,
+    shared: bool = False,
+    fingerprint: str = "",
+) -> dict[str, Any]:
     """A main-table row: a run (one-fold board) or one seed's fold means (k-fold board) at
     ``position`` (from 0) in the ranking."""
     seed = "" if member.seed is None else str(member.seed)
     primary = next(found for found in cells if found["primary"])
     return {
-        "rank": rank, "position": position + 1, "band": band, "shared": shared,
-        "seed_group": seed_badge_info(seed_group), "href": href,
-        "submission": member.submission, "team": member.team, "run_name": member.run_name,
-        "seed": seed or "—", "seed_value": seed, "badges": badges, "cells": cells,
-        "primary_text": primary["text"], "date": member.created[:10], "created": member.created,
+        "rank": rank,
+        "position": position + 1,
+        "band": band,
+        "shared": shared,
+        "seed_group": seed_badge_info(seed_group),
+        "href": href,
+        "submission": member.submission,
+        "team": member.team,
+        "run_name": member.run_name,
+        "seed": seed or "—",
+        "seed_value": seed,
+        "badges": badges,
+        "cells": cells,
+        "primary_text": primary["text"],
+        "date": member.created[:10],
+        "created": member.created,
         "fingerprint": fingerprint,
     }
 
@@ -142,15 +191,38 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
     for reference in board.references:
         value = reference.scores.get(board.primary)
         row = {
-            "rank": None, "position": 0, "band": None, "shared": False, "reference": True,
-            "seed_group": None, "href": "",
-            "submission": reference.name, "team": "", "run_name": reference.citation,
-            "seed": "—", "seed_value": "", "band_class": "",
-            "badges": [{"kind": "info", "text": "published", "title": "A published figure: no predictions in the store"
-                        + (f"; {reference.note}" if reference.note else "")}],
-            "cells": [{**cell(column, reference.scores.get(column.key), column.key == board.primary),
-                       "title": "published figure"} for column in board.columns],
-            "primary_text": primary.format(value), "date": "", "created": "", "fingerprint": "",
+            "rank": None,
+            "position": 0,
+            "band": None,
+            "shared": False,
+            "reference": True,
+            "seed_group": None,
+            "href": "",
+            "submission": reference.name,
+            "team": "",
+            "run_name": reference.citation,
+            "seed": "—",
+            "seed_value": "",
+            "band_class": "",
+            "badges": [
+                {
+                    "kind": "info",
+                    "text": "published",
+                    "title": "A published figure: no predictions in the store"
+                    + (f"; {reference.note}" if reference.note else ""),
+                }
+            ],
+            "cells": [
+                {
+                    **cell(column, reference.scores.get(column.key), column.key == board.primary),
+                    "title": "published figure",
+                }
+                for column in board.columns
+            ],
+            "primary_text": primary.format(value),
+            "date": "",
+            "created": "",
+            "fingerprint": "",
         }
         at = len(merged)
         if value is not None:

@@ -75,12 +75,13 @@ class Column:
         if self.higher_is_better is None:
             object.__setattr__(self, "higher_is_better", known.higher_is_better if known else True)
         if not isinstance(self.higher_is_better, bool):
-            raise BadInputError("field 'higher_is_better' must be true or false, "
-                                f"got {self.higher_is_better!r}")
-        if (isinstance(self.decimals, bool) or not isinstance(self.decimals, int)
-                or not 0 <= self.decimals <= MAX_DECIMALS):
-            raise BadInputError(f"field 'decimals' must be an integer from 0 to {MAX_DECIMALS}, "
-                                f"got {self.decimals!r}")
+            raise BadInputError(f"field 'higher_is_better' must be true or false, got {self.higher_is_better!r}")
+        if (
+            isinstance(self.decimals, bool)
+            or not isinstance(self.decimals, int)
+            or not 0 <= self.decimals <= MAX_DECIMALS
+        ):
+            raise BadInputError(f"field 'decimals' must be an integer from 0 to {MAX_DECIMALS}, got {self.decimals!r}")
         if not isinstance(self.description, str):
             raise BadInputError(f"field 'description' must be a string, got {self.description!r}")
 
@@ -132,7 +133,12 @@ class Reference:
         if not isinstance(self.scores, dict) or not self.scores:
             raise BadInputError("field 'scores' must be a table of metric key = value")
         for key, value in self.scores.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or value != value
+                or value in (float("inf"), float("-inf"))
+            ):
                 raise BadInputError(f"field 'scores.{key}' must be a finite number, got {value!r}")
         object.__setattr__(self, "scores", metric_keys.canonical_scores({k: float(v) for k, v in self.scores.items()}))
 
@@ -158,8 +164,9 @@ class Board:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not SLUG.match(self.name):
-            raise BadInputError(f"field 'name' must be a slug (lower-case letters, digits, '-' "
-                                f"or '_' between them), got {self.name!r}")
+            raise BadInputError(
+                f"field 'name' must be a slug (lower-case letters, digits, '-' or '_' between them), got {self.name!r}"
+            )
         if self.name in RESERVED_NAMES:
             raise BadInputError(f"field 'name' may not be {self.name!r}: the site uses it")
         for name in ("title", "dataset", "split", "primary"):
@@ -168,16 +175,17 @@ class Board:
         if not isinstance(self.fold, str):
             raise BadInputError(f"field 'fold' must be a string, got {self.fold!r}")
         folds = self.folds
-        if not isinstance(folds, (list, tuple)) or not all(
-                isinstance(f, str) and f.strip() for f in folds):
+        if not isinstance(folds, (list, tuple)) or not all(isinstance(f, str) and f.strip() for f in folds):
             raise BadInputError(f"field 'folds' must be a list of fold names, got {folds!r}")
         folds = tuple(folds)
         repeated = sorted({f for f in folds if folds.count(f) > 1})
         if repeated:
             raise BadInputError(f"field 'folds' repeats {', '.join(repeated)}")
         if folds and self.fold:
-            raise BadInputError("give either field 'fold' (one fold) or field 'folds' (a k-fold "
-                                f"board), not both; got fold {self.fold!r} and folds {list(folds)}")
+            raise BadInputError(
+                "give either field 'fold' (one fold) or field 'folds' (a k-fold "
+                f"board), not both; got fold {self.fold!r} and folds {list(folds)}"
+            )
         if not folds:
             _check_text("fold", self.fold)
         object.__setattr__(self, "folds", folds)
@@ -194,8 +202,9 @@ class Board:
         if duplicates:
             raise BadInputError(f"field 'columns' repeats the keys {', '.join(duplicates)}")
         if self.primary not in keys:
-            raise BadInputError(f"field 'primary' is {self.primary!r}, which is not one of the "
-                                f"column keys: {', '.join(keys)}")
+            raise BadInputError(
+                f"field 'primary' is {self.primary!r}, which is not one of the column keys: {', '.join(keys)}"
+            )
         object.__setattr__(self, "columns", columns)
         references = tuple(self.references)
         for i, reference in enumerate(references):
@@ -203,7 +212,9 @@ class Board:
                 raise BadInputError(f"field 'references[{i}]' must be a Reference, got {reference!r}")
             unknown = sorted(set(reference.scores) - set(keys))
             if unknown:
-                raise BadInputError(f"field 'references[{i}].scores' has keys that are not columns: {', '.join(unknown)}")
+                raise BadInputError(
+                    f"field 'references[{i}].scores' has keys that are not columns: {', '.join(unknown)}"
+                )
         object.__setattr__(self, "references", references)
 
     @property
@@ -243,8 +254,7 @@ def load_board(path: str | Path) -> Board:
 
     board_fields = {f.name for f in fields(Board)} - {"source"}
     column_fields = {f.name for f in fields(Column)}
-    _check_keys(path, "", data, board_fields,
-                required=("name", "title", "dataset", "split", "primary", "columns"))
+    _check_keys(path, "", data, board_fields, required=("name", "title", "dataset", "split", "primary", "columns"))
     if "fold" not in data and "folds" not in data:
         raise FormatError(f"{path}: missing field 'fold' (or 'folds' for a k-fold board)")
     raw_columns = data["columns"]
@@ -265,7 +275,9 @@ def load_board(path: str | Path) -> Board:
         raise FormatError(f"{path}: field 'references' must be an array of tables ([[references]])")
     references = []
     for i, raw in enumerate(raw_references):
-        _check_keys(path, f"references[{i}].", raw, {f.name for f in fields(Reference)}, required=("name", "citation", "scores"))
+        _check_keys(
+            path, f"references[{i}].", raw, {f.name for f in fields(Reference)}, required=("name", "citation", "scores")
+        )
         try:
             references.append(Reference(**raw))
         except BadInputError as exc:
@@ -281,13 +293,13 @@ def load_boards(directory: str | Path) -> list[Board]:
     directory = Path(directory)
     if not directory.is_dir():
         raise DataMissingError(f"board folder {directory} does not exist")
-    boards = sorted((load_board(p) for p in sorted(directory.glob("*.toml"))),
-                    key=lambda b: b.name)
+    boards = sorted((load_board(p) for p in sorted(directory.glob("*.toml"))), key=lambda b: b.name)
     seen: dict[str, Path | None] = {}
     for board in boards:
         if board.name in seen:
-            raise FormatError(f"{board.source}: field 'name': board {board.name!r} is also "
-                              f"defined in {seen[board.name]}")
+            raise FormatError(
+                f"{board.source}: field 'name': board {board.name!r} is also defined in {seen[board.name]}"
+            )
         seen[board.name] = board.source
     return boards
 
@@ -297,12 +309,10 @@ def _check_text(name: str, value: Any) -> None:
         raise BadInputError(f"field {name!r} must be a non-empty string, got {value!r}")
 
 
-def _check_keys(path: Path, prefix: str, data: dict[str, Any], allowed: set[str],
-                required: tuple[str, ...]) -> None:
+def _check_keys(path: Path, prefix: str, data: dict[str, Any], allowed: set[str], required: tuple[str, ...]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise FormatError(f"{path}: unknown field '{prefix}{unknown[0]}'; the fields are "
-                          f"{', '.join(sorted(allowed))}")
+        raise FormatError(f"{path}: unknown field '{prefix}{unknown[0]}'; the fields are {', '.join(sorted(allowed))}")
     for name in required:
         if name not in data:
             raise FormatError(f"{path}: missing field '{prefix}{name}'")

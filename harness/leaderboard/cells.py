@@ -23,8 +23,9 @@ BADGE_TEST_THRESHOLDS = "thresholds fitted on test"
 BADGE_EXTERNAL_DATA = "external data"
 
 
-def cell(column: Column, value: float | None, primary: bool,
-         interval: dict[str, float] | None = None) -> dict[str, Any]:
+def cell(
+    column: Column, value: float | None, primary: bool, interval: dict[str, float] | None = None
+) -> dict[str, Any]:
     """A metric cell of ``column``, with the recorded bootstrap interval beneath when given."""
     note, note_title = "", ""
     if interval is not None and value is not None:
@@ -33,9 +34,16 @@ def cell(column: Column, value: float | None, primary: bool,
         note_title = f"{round(100 * confidence)}% bootstrap interval"
         if interval.get("replicates"):
             note_title += f" ({int(interval['replicates'])} replicates)"
-    return {"text": column.format(value), "value": "" if value is None else repr(value), "raw": value,
-            "primary": primary, "missing": value is None, "note": note,
-            "note_title": note_title, "title": "" if value is None else repr(value)}
+    return {
+        "text": column.format(value),
+        "value": "" if value is None else repr(value),
+        "raw": value,
+        "primary": primary,
+        "missing": value is None,
+        "note": note,
+        "note_title": note_title,
+        "title": "" if value is None else repr(value),
+    }
 
 
 def fold_cell(column: Column, summary: FoldSummary, primary: bool) -> dict[str, Any]:
@@ -46,13 +54,11 @@ def fold_cell(column: Column, summary: FoldSummary, primary: bool) -> dict[str, 
         found["note"] = f"± {column.format(summary.std[column.key])}"
         found["note_title"] = f"sample standard deviation over {summary.n_folds} folds"
     elif column.key in summary.missing:
-        found["title"] = (f"missing in {len(summary.missing[column.key])} of "
-                          f"{summary.n_folds} folds")
+        found["title"] = f"missing in {len(summary.missing[column.key])} of {summary.n_folds} folds"
     return found
 
 
-def seed_cell(column: Column, summary: SeedSummary, primary: bool, k_fold: bool
-              ) -> dict[str, Any]:
+def seed_cell(column: Column, summary: SeedSummary, primary: bool, k_fold: bool) -> dict[str, Any]:
     """``mean ± std`` over seeds; the mean alone for one seed; a dash where a seed lacks it."""
     mean = summary.mean.get(column.key)
     found = cell(column, mean, primary)
@@ -60,15 +66,18 @@ def seed_cell(column: Column, summary: SeedSummary, primary: bool, k_fold: bool
     if mean is not None and column.key in summary.std:
         std = summary.std[column.key]
         found["text"] = f"{column.format(mean)} ± {column.format(std)}"
-        found["title"] = (f"mean{of} ± sample standard deviation (ddof = 1) over "
-                          f"{summary.n_seeds} seeds: {mean!r} ± {std!r}")
+        found["title"] = (
+            f"mean{of} ± sample standard deviation (ddof = 1) over {summary.n_seeds} seeds: {mean!r} ± {std!r}"
+        )
     elif mean is not None:
-        found["title"] = f"one {'seed' if summary.seeds[0] is not None else 'run'}" \
-                         f": no standard deviation ({mean!r})"
+        found["title"] = f"one {'seed' if summary.seeds[0] is not None else 'run'}: no standard deviation ({mean!r})"
     elif column.key in summary.missing:
         lacking = summary.missing[column.key]
-        found["title"] = (f"missing for {len(lacking)} of {summary.n_seeds} seeds ("
-                          + ", ".join("—" if s is None else str(s) for s in lacking) + ")")
+        found["title"] = (
+            f"missing for {len(lacking)} of {summary.n_seeds} seeds ("
+            + ", ".join("—" if s is None else str(s) for s in lacking)
+            + ")"
+        )
     return found
 
 
@@ -76,8 +85,7 @@ def plain_cell(value: float | None) -> dict[str, Any]:
     """A value without a column (a run page's scores, a per-tag metric): four decimals."""
     if value is None:
         return {"text": "—", "value": "", "missing": True, "full": ""}
-    return {"text": f"{value:.{SCORE_DECIMALS}f}", "value": repr(value), "missing": False,
-            "full": repr(value)}
+    return {"text": f"{value:.{SCORE_DECIMALS}f}", "value": repr(value), "missing": False, "full": repr(value)}
 
 
 def plain(value: Any) -> str:
@@ -132,13 +140,23 @@ def badges(run: RunRecord) -> list[dict[str, str]]:
     """The run's badges: thresholds fitted on test, external data, each fold warning."""
     found = []
     if run.thresholds_source == "test":
-        found.append({"kind": "warn", "text": BADGE_TEST_THRESHOLDS,
-                      "title": "Legacy: decision thresholds were fitted on the test labels, "
-                               "which flatters the F-scores; not comparable with "
-                               "validation-fitted thresholds."})
+        found.append(
+            {
+                "kind": "warn",
+                "text": BADGE_TEST_THRESHOLDS,
+                "title": "Legacy: decision thresholds were fitted on the test labels, "
+                "which flatters the F-scores; not comparable with "
+                "validation-fitted thresholds.",
+            }
+        )
     if run.external_data:
-        found.append({"kind": "info", "text": BADGE_EXTERNAL_DATA,
-                      "title": "Trained with data beyond this dataset's training split."})
+        found.append(
+            {
+                "kind": "info",
+                "text": BADGE_EXTERNAL_DATA,
+                "title": "Trained with data beyond this dataset's training split.",
+            }
+        )
     for flag in flags(run):  # fold warnings, e.g. a leaky fold set
         found.append({"kind": "warn", "text": str(flag).split(":", 1)[0], "title": str(flag)})
     return found

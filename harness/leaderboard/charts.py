@@ -57,25 +57,47 @@ def bar_chart(run: RunRecord) -> dict[str, Any] | None:
     for i, (tag, value) in enumerate(values):
         short = short_tag(tag)
         if len(short) > CHART_LABEL_CHARS:
-            short = short[:CHART_LABEL_CHARS - 1] + "…"
+            short = short[: CHART_LABEL_CHARS - 1] + "…"
         y = top + i * (bar_h + gap)
         width = round(min(max(value, 0.0), axis_max) / axis_max * plot_w, 2)
-        bars.append({"tag": tag, "label": short, "value": f"{value:.{SCORE_DECIMALS}f}",
-                     "x": label_w, "y": y, "w": width, "h": bar_h,
-                     "text_y": y + bar_h - 2.5, "value_x": label_w + width + 4})
+        bars.append(
+            {
+                "tag": tag,
+                "label": short,
+                "value": f"{value:.{SCORE_DECIMALS}f}",
+                "x": label_w,
+                "y": y,
+                "w": width,
+                "h": bar_h,
+                "text_y": y + bar_h - 2.5,
+                "value_x": label_w + width + 4,
+            }
+        )
     axis_y = top + len(values) * (bar_h + gap) + 2
-    ticks = [{"x": round(label_w + t * plot_w / n_ticks, 2), "label": f"{t * step:.1f}"}
-             for t in range(n_ticks + 1)]
+    ticks = [{"x": round(label_w + t * plot_w / n_ticks, 2), "label": f"{t * step:.1f}"} for t in range(n_ticks + 1)]
     mean = run.scores.get(f"{CHART_METRIC}-macro")
     mean_line = None
     if mean is not None and 0 <= mean <= axis_max:
-        mean_line = {"x": round(label_w + mean / axis_max * plot_w, 2),
-                     "label": f"macro mean {mean:.{SCORE_DECIMALS}f}"}
-    return {"width": label_w + plot_w + right, "height": height, "bars": bars, "ticks": ticks,
-            "left": label_w, "plot_w": plot_w, "top": top, "axis_y": axis_y,
-            "axis_label_x": label_w + plot_w / 2, "axis_label_y": axis_y + 34,
-            "mean": mean_line, "metric": CHART_METRIC, "n": len(bars),
-            "id": "bars-" + short_hash(run.run_id)[:8]}
+        mean_line = {
+            "x": round(label_w + mean / axis_max * plot_w, 2),
+            "label": f"macro mean {mean:.{SCORE_DECIMALS}f}",
+        }
+    return {
+        "width": label_w + plot_w + right,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "left": label_w,
+        "plot_w": plot_w,
+        "top": top,
+        "axis_y": axis_y,
+        "axis_label_x": label_w + plot_w / 2,
+        "axis_label_y": axis_y + 34,
+        "mean": mean_line,
+        "metric": CHART_METRIC,
+        "n": len(bars),
+        "id": "bars-" + short_hash(run.run_id)[:8],
+    }
 
 
 def pr_curve_chart(store: Any, run: RunRecord) -> dict[str, Any] | None:
@@ -94,11 +116,19 @@ def pr_curve_chart(store: Any, run: RunRecord) -> dict[str, Any] | None:
         xy.append(f"{x:.1f},{y:.1f}")
     if not xy:
         return None
-    ticks = [{"value": f"{t / 5:.1f}", "x": left + t * size / 5, "y": top + size - t * size / 5}
-             for t in range(6)]
+    ticks = [{"value": f"{t / 5:.1f}", "x": left + t * size / 5, "y": top + size - t * size / 5} for t in range(6)]
     auc = run.scores.get("PR-AUC-micro")
-    return {"width": left + size + right, "height": top + size + bottom, "left": left,
-            "top": top, "size": size, "right_x": left + size, "bottom_y": top + size,
-            "points": " ".join(xy), "ticks": ticks, "n": len(xy),
-            "auc": "" if auc is None else f"{auc:.{SCORE_DECIMALS}f}",
-            "id": "pr-" + short_hash(run.run_id)[:8]}
+    return {
+        "width": left + size + right,
+        "height": top + size + bottom,
+        "left": left,
+        "top": top,
+        "size": size,
+        "right_x": left + size,
+        "bottom_y": top + size,
+        "points": " ".join(xy),
+        "ticks": ticks,
+        "n": len(xy),
+        "auc": "" if auc is None else f"{auc:.{SCORE_DECIMALS}f}",
+        "id": "pr-" + short_hash(run.run_id)[:8],
+    }

@@ -46,8 +46,9 @@ class CheckedStore:
 
     # -- runs ------------------------------------------------------------------------------
 
-    def list_runs(self, dataset: str | None = None, fold: str | None = None,
-                  split: str | None = None) -> list[RunRecord]:
+    def list_runs(
+        self, dataset: str | None = None, fold: str | None = None, split: str | None = None
+    ) -> list[RunRecord]:
         """The runs the store can read, newest first; each one it cannot read is warned about."""
         try:
             runs = self.store.list_runs(dataset, fold, split)
@@ -61,14 +62,14 @@ class CheckedStore:
                 except FormatError as exc:
                     cause = exc.__cause__  # what the store found wrong in the row, without its advice
                     why = (cause.message if isinstance(cause, HarnessError) else str(cause)) if cause else exc.message
-                    self.warn(f"run {run_id!r} is left off the boards: its row in {self.store.path} cannot be "
-                              f"read ({why})")
+                    self.warn(
+                        f"run {run_id!r} is left off the boards: its row in {self.store.path} cannot be read ({why})"
+                    )
         for run in runs:
             self._fingerprints[run.run_id] = run.fingerprint
         return runs
 
-    def run_ids(self, dataset: str | None = None, fold: str | None = None,
-                split: str | None = None) -> list[str]:
+    def run_ids(self, dataset: str | None = None, fold: str | None = None, split: str | None = None) -> list[str]:
         """Ids of the runs matching every filter given, readable or not, newest first."""
         return self.store.run_ids(dataset, fold, split)
 
@@ -93,8 +94,9 @@ class CheckedStore:
         fingerprint = self._fingerprints.get(run_id)
         found = None if fingerprint is None else self.split_labels(fingerprint)
         if found is not None and found[2].shape != scores.shape:
-            return self._refuse(run_id, f"its recorded scores have shape {scores.shape}, the labels of its split "
-                                        f"{found[2].shape}")
+            return self._refuse(
+                run_id, f"its recorded scores have shape {scores.shape}, the labels of its split {found[2].shape}"
+            )
         return scores
 
     def split_labels(self, fingerprint: str) -> tuple[tuple[str, ...], tuple[str, ...], Any] | None:
@@ -117,7 +119,9 @@ class CheckedStore:
         if labels.dtype != bool and not np.isin(labels, (0, 1)).all():
             return self._refuse_labels(fingerprint, f"are not all 0 or 1 (dtype {labels.dtype})")
         if labels.shape != (len(ids), len(tags)):
-            return self._refuse_labels(fingerprint, f"have shape {labels.shape} for {len(ids)} items and {len(tags)} tags")
+            return self._refuse_labels(
+                fingerprint, f"have shape {labels.shape} for {len(ids)} items and {len(tags)} tags"
+            )
         return ids, tags, labels.astype(bool)
 
     def _refuse(self, run_id: str, problem: str) -> None:
@@ -126,8 +130,10 @@ class CheckedStore:
         return None
 
     def _refuse_labels(self, fingerprint: str, problem: str) -> None:
-        self.warn(f"the recorded labels of split {fingerprint[:12]} {problem}; the runs scored on it get no tie "
-                  "test and no precision-recall curve")
+        self.warn(
+            f"the recorded labels of split {fingerprint[:12]} {problem}; the runs scored on it get no tie "
+            "test and no precision-recall curve"
+        )
         return None
 
     # -- the p-value cache -----------------------------------------------------------------

@@ -26,8 +26,7 @@ from harness.results.store import RunRecord
 # Config keys that do not make a configuration: the seed, and the evaluation batch size (a device
 # detail, which the config hash leaves out too). Across folds, also the fold and its fingerprints.
 NOT_CONFIGURATION = frozenset({"seed", "eval_batch_size"})
-PER_FOLD_CONFIG = frozenset({"fold", "train_fingerprint", "validation_fingerprint",
-                             "test_fingerprint"})
+PER_FOLD_CONFIG = frozenset({"fold", "train_fingerprint", "validation_fingerprint", "test_fingerprint"})
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,9 @@ def configuration_key(config: Mapping[str, Any], *, across_folds: bool = False) 
     differ between the folds of one k-fold run.
     """
     drop = NOT_CONFIGURATION | (PER_FOLD_CONFIG if across_folds else frozenset())
-    return json.dumps({k: v for k, v in config.items() if k not in drop}, sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {k: v for k, v in config.items() if k not in drop}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def group_fold_runs(board: Board, runs: Iterable[RunRecord]) -> list[FoldGroup]:
@@ -122,10 +122,8 @@ def group_fold_runs(board: Board, runs: Iterable[RunRecord]) -> list[FoldGroup]:
     """
     order = {fold: i for i, fold in enumerate(board.folds)}
     newest: dict[tuple[str, str, str, int | None, str], dict[str, RunRecord]] = {}
-    for run in sorted((r for r in runs if r.fold in order),
-                      key=lambda r: (r.created, r.run_id), reverse=True):
-        key = (run.submission, run.team, run.run_name, run.seed,
-               configuration_key(run.config, across_folds=True))
+    for run in sorted((r for r in runs if r.fold in order), key=lambda r: (r.created, r.run_id), reverse=True):
+        key = (run.submission, run.team, run.run_name, run.seed, configuration_key(run.config, across_folds=True))
         newest.setdefault(key, {}).setdefault(run.fold, run)
     groups = []
     for key in sorted(newest, key=lambda k: (k[0], k[1], k[2], seed_order(k[3]), k[4])):
@@ -167,17 +165,20 @@ def group_seeds(members: Iterable[RunRecord | FoldGroup]) -> list[SeedGroup]:
         else:
             config = json.loads(configuration_key(member.config))
         distinctions = {
-            "truth": ", ".join(sorted({r.fingerprint for r in runs}))
-                     if not isinstance(member, FoldGroup) else "",
+            "truth": ", ".join(sorted({r.fingerprint for r in runs})) if not isinstance(member, FoldGroup) else "",
             "thresholds from": ", ".join(sorted({r.thresholds_source for r in runs})),
             "external data": "yes" if any(r.external_data for r in runs) else "no",
         }
         if member.seed is None:  # not one of several seeds: on its own
             key = ("single", member.team, member.submission, member_id(member))
         else:
-            key = ("seeds", member.team, member.submission,
-                   json.dumps(config, sort_keys=True, ensure_ascii=False),
-                   json.dumps(distinctions, sort_keys=True, ensure_ascii=False))
+            key = (
+                "seeds",
+                member.team,
+                member.submission,
+                json.dumps(config, sort_keys=True, ensure_ascii=False),
+                json.dumps(distinctions, sort_keys=True, ensure_ascii=False),
+            )
         found.setdefault(key, []).append(member)
         described.setdefault(key, (config, distinctions))
     groups = []
@@ -189,8 +190,18 @@ def group_seeds(members: Iterable[RunRecord | FoldGroup]) -> list[SeedGroup]:
             per_seed.setdefault(member.seed, member)
         summary = summarise_seeds({seed: _member_scores(m) for seed, m in per_seed.items()})
         config, distinctions = described[key]
-        groups.append(SeedGroup(listed[0].submission, listed[0].team, "\x1f".join(key), config,
-                                distinctions, tuple(listed), per_seed, summary))
+        groups.append(
+            SeedGroup(
+                listed[0].submission,
+                listed[0].team,
+                "\x1f".join(key),
+                config,
+                distinctions,
+                tuple(listed),
+                per_seed,
+                summary,
+            )
+        )
     return groups
 
 

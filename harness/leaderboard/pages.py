@@ -1,9 +1,9 @@
 """Where each page of the site lives: file names and anchors, safe on any file system.
 
-    index.html              every board
-    <board>.html            a board (:attr:`~harness.leaderboard.boards.Board.page_name`)
-    runs/<slug>.html        one run (:func:`run_page_name`)
-    groups/<slug>.html      one configuration of a k-fold board (:func:`group_page_names`)
+index.html              every board
+<board>.html            a board (:attr:`~harness.leaderboard.boards.Board.page_name`)
+runs/<slug>.html        one run (:func:`run_page_name`)
+groups/<slug>.html      one configuration of a k-fold board (:func:`group_page_names`)
 """
 
 from __future__ import annotations
@@ -67,11 +67,13 @@ def group_page_names(board: Board, groups: Iterable[SeedGroup]) -> dict[str, str
     seeds after ``seeds``; a name two pages would share gets the group's key hashed into it.
     """
     groups = list(groups)
-    bases = {g.key: f"{board.name}/{g.submission}/{g.team}/"
-                    + (g.members[0].run_name if len(g.members) == 1 else "seeds")
-             for g in groups}
+    bases = {
+        g.key: f"{board.name}/{g.submission}/{g.team}/" + (g.members[0].run_name if len(g.members) == 1 else "seeds")
+        for g in groups
+    }
     counts: dict[str, int] = {}
     for base in bases.values():
         counts[base] = counts.get(base, 0) + 1
-    return {key: run_page_name(base if counts[base] == 1 else f"{base}/{short_hash(key)}")
-            for key, base in bases.items()}
+    return {
+        key: run_page_name(base if counts[base] == 1 else f"{base}/{short_hash(key)}") for key, base in bases.items()
+    }

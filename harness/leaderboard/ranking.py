@@ -44,18 +44,21 @@ def rank_runs(board: Board, runs: Iterable[RunRecord]) -> list[RankedRun]:
     Equal values share a rank (1, 2, 2, 4); among equals the earlier run comes first. Runs
     without the primary metric come last, unranked.
     """
-    return [RankedRun(rank, run) for rank, run in _rank(
-        board, runs, lambda r: r.scores.get(board.primary), lambda r: (r.created, r.run_id))]
+    return [
+        RankedRun(rank, run)
+        for rank, run in _rank(board, runs, lambda r: r.scores.get(board.primary), lambda r: (r.created, r.run_id))
+    ]
 
 
 def rank_groups(board: Board, groups: Iterable[FoldGroup]) -> list[RankedGroup]:
     """Groups ranked by the mean of the primary metric over their folds, best first."""
-    return [RankedGroup(rank, group) for rank, group in _rank(
-        board, groups, lambda g: g.summary.mean.get(board.primary), lambda g: g.key)]
+    return [
+        RankedGroup(rank, group)
+        for rank, group in _rank(board, groups, lambda g: g.summary.mean.get(board.primary), lambda g: g.key)
+    ]
 
 
-def rank_seed_groups(board: Board, groups: Iterable[SeedGroup]
-                     ) -> list[tuple[int | None, SeedGroup]]:
+def rank_seed_groups(board: Board, groups: Iterable[SeedGroup]) -> list[tuple[int | None, SeedGroup]]:
     """(rank, group) by the mean over seeds of the primary metric, best first; equal means share
     a rank; groups without the primary metric come last, unranked."""
     return _rank(board, groups, lambda g: g.summary.mean.get(board.primary), lambda g: g.key)
@@ -77,8 +80,7 @@ def board_bands(store: CheckedStore, board: Board, runs: list[RunRecord]) -> dic
         return {}
 
 
-def banded_ranks(ranked: list[RankedRun], bands: Mapping[str, int]
-                 ) -> list[tuple[int | None, int | None, bool]]:
+def banded_ranks(ranked: list[RankedRun], bands: Mapping[str, int]) -> list[tuple[int | None, int | None, bool]]:
     """(shown rank, band, shared) per ranked run: a band's runs show the rank of its first run,
     and every run after that first one is ``shared``. Bands of unknown runs are ignored."""
     shown = []

@@ -28,8 +28,13 @@ TAG_METRIC_ORDER = keys.keys_of("per-tag")  # the per-tag table's columns, in th
 DRAWING_ERRORS = (HarnessError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
 
 
-def run_view(store: CheckedStore, run: RunRecord, boards: list[Board],
-             groups: list[dict[str, Any]], seed_groups: list[dict[str, Any]]) -> dict[str, Any]:
+def run_view(
+    store: CheckedStore,
+    run: RunRecord,
+    boards: list[Board],
+    groups: list[dict[str, Any]],
+    seed_groups: list[dict[str, Any]],
+) -> dict[str, Any]:
     """The page of ``run``, shown on ``boards``; ``groups`` are the k-fold rows it is a fold of
     (``href``, ``board``, ``seed``), ``seed_groups`` the configurations of several seeds it is
     one seed of (``href``, ``board``, ``n``)."""
@@ -42,31 +47,39 @@ def run_view(store: CheckedStore, run: RunRecord, boards: list[Board],
         ("Fold / split", f"{run.fold} / {run.split}", False),
         ("Seed", "—" if run.seed is None else str(run.seed), False),
         ("Created", run.created, False),
-        ("Thresholds from", run.thresholds_source
-         + (" (legacy: fitted on the test labels)" if run.thresholds_source == "test" else ""),
-         False),
+        (
+            "Thresholds from",
+            run.thresholds_source + (" (legacy: fitted on the test labels)" if run.thresholds_source == "test" else ""),
+            False,
+        ),
         ("External data", "yes" if run.external_data else "no", False),
     ]
     identity += [("Flag", flag, False) for flag in flags(run)]
     if run.run_dir:
         identity.append(("Run directory", run.run_dir, True))
 
-    tag_metrics: list[str] = [m for m in TAG_METRIC_ORDER
-                              if any(m in ms for ms in run.tag_scores.values())]
+    tag_metrics: list[str] = [m for m in TAG_METRIC_ORDER if any(m in ms for ms in run.tag_scores.values())]
     for metrics in run.tag_scores.values():
         tag_metrics += [m for m in metrics if m not in tag_metrics]
-    tag_rows = [{
-        "tag": tag,
-        "short": short_tag(tag),
-        "cells": [plain_cell(metrics.get(m)) for m in tag_metrics],
-    } for tag, metrics in run.tag_scores.items()]
+    tag_rows = [
+        {
+            "tag": tag,
+            "short": short_tag(tag),
+            "cells": [plain_cell(metrics.get(m)) for m in tag_metrics],
+        }
+        for tag, metrics in run.tag_scores.items()
+    ]
 
     scores = []
     for metric, value in run.scores.items():
         found = interval(run, metric)
-        scores.append({"metric": metric, **plain_cell(value),
-                       "interval": (f"{found['low']:.{SCORE_DECIMALS}f}–"
-                                    f"{found['high']:.{SCORE_DECIMALS}f}") if found else ""})
+        scores.append(
+            {
+                "metric": metric,
+                **plain_cell(value),
+                "interval": (f"{found['low']:.{SCORE_DECIMALS}f}–{found['high']:.{SCORE_DECIMALS}f}") if found else "",
+            }
+        )
     return {
         "record": run,
         "badges": badges(run),
@@ -85,8 +98,7 @@ def run_view(store: CheckedStore, run: RunRecord, boards: list[Board],
     }
 
 
-def drawn(store: CheckedStore, run: RunRecord, part: str, draw: Callable[[RunRecord], Any],
-          default: Any) -> Any:
+def drawn(store: CheckedStore, run: RunRecord, part: str, draw: Callable[[RunRecord], Any], default: Any) -> Any:
     """``draw(run)``, or ``default`` with a warning naming the run when its recorded values defeat it."""
     try:
         return draw(run)
@@ -100,10 +112,15 @@ def drawn(store: CheckedStore, run: RunRecord, part: str, draw: Callable[[RunRec
 
 _PROVENANCE_SHOWN_ELSEWHERE = frozenset({"intervals", "flags"})
 _PROVENANCE_LABELS = {
-    "scored_at": "Scored at", "predictions": "Predictions file",
-    "predictions_sha256": "Predictions SHA-256", "decisions_from": "Decisions from",
-    "best_epoch": "Best epoch", "epochs_run": "Epochs run", "precision": "Precision",
-    "platform": "Platform", "bootstrap": "Bootstrap",
+    "scored_at": "Scored at",
+    "predictions": "Predictions file",
+    "predictions_sha256": "Predictions SHA-256",
+    "decisions_from": "Decisions from",
+    "best_epoch": "Best epoch",
+    "epochs_run": "Epochs run",
+    "precision": "Precision",
+    "platform": "Platform",
+    "bootstrap": "Bootstrap",
 }
 _MONO_KEYS = frozenset({"predictions", "predictions_sha256", "decisions_from", "platform"})
 
@@ -113,10 +130,8 @@ def provenance_rows(run: RunRecord) -> list[dict[str, Any]]:
     p = dict(run.provenance)
     rows: list[dict[str, Any]] = []
 
-    def add(label: str, value: str, mono: bool = False, items: list | None = None,
-            warn: bool = False) -> None:
-        rows.append({"label": label, "value": value, "mono": mono, "pairs": items or [],
-                     "warn": warn})
+    def add(label: str, value: str, mono: bool = False, items: list | None = None, warn: bool = False) -> None:
+        rows.append({"label": label, "value": value, "mono": mono, "pairs": items or [], "warn": warn})
 
     if "git_commit" in p or "git_dirty" in p:
         commit, dirty = p.pop("git_commit", None), p.pop("git_dirty", None)
@@ -132,8 +147,7 @@ def provenance_rows(run: RunRecord) -> list[dict[str, Any]]:
     for key in ("libraries", "versions"):
         libraries = p.pop(key, None)
         if isinstance(libraries, Mapping):
-            add("Library versions", "", items=[(str(k), plain(v))
-                                               for k, v in libraries.items()])
+            add("Library versions", "", items=[(str(k), plain(v)) for k, v in libraries.items()])
         elif libraries is not None:
             add("Library versions", plain(libraries))
     if "device" in p:
@@ -145,8 +159,7 @@ def provenance_rows(run: RunRecord) -> list[dict[str, Any]]:
             continue
         value = p[key]
         label = _PROVENANCE_LABELS.get(key, key.replace("_", " ").capitalize())
-        if isinstance(value, Mapping) and all(not isinstance(v, (dict, list))
-                                              for v in value.values()):
+        if isinstance(value, Mapping) and all(not isinstance(v, (dict, list)) for v in value.values()):
             add(label, "", items=[(str(k), plain(v)) for k, v in value.items()])
         else:
             add(label, plain(value), mono=key in _MONO_KEYS)

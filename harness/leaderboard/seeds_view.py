@@ -22,8 +22,9 @@ from harness.leaderboard.ranking import rank_seed_groups
 SEEDS_ANCHOR = "over-seeds"
 
 
-def over_seeds_view(board: Board, groups: list[SeedGroup], member_href: Callable[[Any], str],
-                    pages: Mapping[str, str]) -> dict[str, Any] | None:
+def over_seeds_view(
+    board: Board, groups: list[SeedGroup], member_href: Callable[[Any], str], pages: Mapping[str, str]
+) -> dict[str, Any] | None:
     """The "Over seeds" table: every configuration once, ranked by its mean over seeds.
 
     ``member_href`` gives the link of a seed's run (one-fold) or row (k-fold), ``pages`` a k-fold
@@ -40,29 +41,47 @@ def over_seeds_view(board: Board, groups: list[SeedGroup], member_href: Callable
             fold_sets = {tuple(m.runs) for m in counted}
             n_folds = len(board.folds)
             if len(fold_sets) > 1:
-                badges.insert(0, {"kind": "warn", "text": "folds differ", "title":
-                                  "The seeds were run on different folds ("
-                                  + "; ".join(f"seed {m.seed}: {len(m.runs)} of {n_folds}"
-                                              for m in counted)
-                                  + "): each seed's mean is over its own folds."})
+                badges.insert(
+                    0,
+                    {
+                        "kind": "warn",
+                        "text": "folds differ",
+                        "title": "The seeds were run on different folds ("
+                        + "; ".join(f"seed {m.seed}: {len(m.runs)} of {n_folds}" for m in counted)
+                        + "): each seed's mean is over its own folds.",
+                    },
+                )
             elif len(next(iter(fold_sets))) < n_folds:
-                badges.insert(0, {"kind": "warn",
-                                  "text": f"{len(next(iter(fold_sets)))} of {n_folds} folds",
-                                  "title": "Incomplete: the means are over the folds present."})
+                badges.insert(
+                    0,
+                    {
+                        "kind": "warn",
+                        "text": f"{len(next(iter(fold_sets)))} of {n_folds} folds",
+                        "title": "Incomplete: the means are over the folds present.",
+                    },
+                )
         label, label_title = labels[group.key]
-        rows.append({
-            "rank": rank, "position": position, "anchor": seed_anchor(group),
-            "submission": group.submission, "team": group.team,
-            "href": pages.get(group.key, ""), "label": label, "label_title": label_title,
-            "seeds": [{"text": "—" if seed is None else str(seed), "href": member_href(member)}
-                      for seed, member in group.per_seed.items()],
-            "seeds_value": ",".join("" if s is None else str(s) for s in group.per_seed),
-            "n": group.summary.n_seeds, "badges": badges,
-            "cells": [seed_cell(c, group.summary, c.key == board.primary, board.is_k_fold)
-                      for c in board.columns],
-        })
-    return {"rows": rows, "has_labels": any(r["label"] for r in rows),
-            "n_multi": sum(g.multi_seed for g in groups)}
+        rows.append(
+            {
+                "rank": rank,
+                "position": position,
+                "anchor": seed_anchor(group),
+                "submission": group.submission,
+                "team": group.team,
+                "href": pages.get(group.key, ""),
+                "label": label,
+                "label_title": label_title,
+                "seeds": [
+                    {"text": "—" if seed is None else str(seed), "href": member_href(member)}
+                    for seed, member in group.per_seed.items()
+                ],
+                "seeds_value": ",".join("" if s is None else str(s) for s in group.per_seed),
+                "n": group.summary.n_seeds,
+                "badges": badges,
+                "cells": [seed_cell(c, group.summary, c.key == board.primary, board.is_k_fold) for c in board.columns],
+            }
+        )
+    return {"rows": rows, "has_labels": any(r["label"] for r in rows), "n_multi": sum(g.multi_seed for g in groups)}
 
 
 def configuration_labels(groups: list[SeedGroup]) -> dict[str, tuple[str, str]]:
@@ -94,8 +113,7 @@ def configuration_labels(groups: list[SeedGroup]) -> dict[str, tuple[str, str]]:
         for name, value in group.distinctions.items():
             if len({g.distinctions.get(name) for g in siblings}) > 1:
                 parts.append(f"{name} {value[:8] if name == 'truth' else value}")
-        labels[group.key] = (", ".join(parts) or f"configuration {short_hash(group.key)[:8]}",
-                             title)
+        labels[group.key] = (", ".join(parts) or f"configuration {short_hash(group.key)[:8]}", title)
     return labels
 
 
@@ -103,18 +121,22 @@ def seed_badge_info(group: SeedGroup) -> dict[str, Any] | None:
     """What the "N seeds" badge of a group's rows says; None when it has fewer than two seeds."""
     if not group.multi_seed:
         return None
-    return {"n": len(group.per_seed), "anchor": seed_anchor(group),
-            "seeds": ", ".join(str(s) for s in group.per_seed)}
+    return {"n": len(group.per_seed), "anchor": seed_anchor(group), "seeds": ", ".join(str(s) for s in group.per_seed)}
 
 
 def add_seed_badges(rows: list[dict[str, Any]]) -> None:
-    """"N seeds" on every row of a configuration that has runs of N ≥ 2 seeds here, linking to
+    """ "N seeds" on every row of a configuration that has runs of N ≥ 2 seeds here, linking to
     its row of the "Over seeds" table."""
     for row in rows:
         info = row.get("seed_group")
         if info:
-            row["badges"].append({
-                "kind": "seed", "text": f"{info['n']} seeds", "href": f"#{info['anchor']}",
-                "title": f"{row['submission']} has runs of {info['n']} seeds of this "
-                         f"configuration on this board ({info['seeds']}): mean ± std over them "
-                         "in the Over seeds table"})
+            row["badges"].append(
+                {
+                    "kind": "seed",
+                    "text": f"{info['n']} seeds",
+                    "href": f"#{info['anchor']}",
+                    "title": f"{row['submission']} has runs of {info['n']} seeds of this "
+                    f"configuration on this board ({info['seeds']}): mean ± std over them "
+                    "in the Over seeds table",
+                }
+            )

@@ -99,7 +99,8 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
     for board in boards:
         if board.is_k_fold:
             ranked_groups = rank_groups(
-                board, group_fold_runs(board, store.list_runs(board.dataset, None, board.split)))
+                board, group_fold_runs(board, store.list_runs(board.dataset, None, board.split))
+            )
             # the runs the board shows: one per fold and row (a superseded rerun gets no page)
             runs = [run for entry in ranked_groups for run in entry.group.runs.values()]
             seed_groups = group_seeds(e.group for e in ranked_groups)
@@ -108,8 +109,7 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
             links = {}  # row key -> its page, and its section there when the page has several
             for group in seed_groups:
                 for member, section in zip(group.members, section_ids(group)):
-                    links[member.key] = pages[group.key] + (
-                        f"#{section}" if len(group.members) > 1 else "")
+                    links[member.key] = pages[group.key] + (f"#{section}" if len(group.members) > 1 else "")
             view = fold_board_view(board, ranked_groups, seed_groups, links, pages)
             ranks = {e.group.key: e.rank for e in ranked_groups}
             for group in seed_groups:
@@ -117,8 +117,8 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
                 for member in group.members:
                     for run in member.runs.values():
                         groups_of_run.setdefault(run.run_id, []).append(
-                            {"href": links[member.key], "board": board.title,
-                             "seed": member.seed})
+                            {"href": links[member.key], "board": board.title, "seed": member.seed}
+                        )
         else:
             ranked = rank_runs(board, store.list_runs(board.dataset, board.fold, board.split))
             runs = [e.run for e in ranked]
@@ -129,8 +129,12 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
                 if group.multi_seed:
                     for run in group.members:
                         seeds_of_run.setdefault(run.run_id, []).append(
-                            {"href": f"{board.page_name}#{seed_anchor(group)}",
-                             "board": board.title, "n": len(group.per_seed)})
+                            {
+                                "href": f"{board.page_name}#{seed_anchor(group)}",
+                                "board": board.title,
+                                "n": len(group.per_seed),
+                            }
+                        )
         board_views.append(view)
         for run in runs:
             runs_by_id[run.run_id] = run
@@ -138,8 +142,9 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
     run_views = {}
     for run_id in sorted(runs_by_id):
         run: RunRecord = runs_by_id[run_id]
-        run_views[run_id] = run_view(store, run, boards_of_run[run_id],
-                                     groups_of_run.get(run_id, []), seeds_of_run.get(run_id, []))
+        run_views[run_id] = run_view(
+            store, run, boards_of_run[run_id], groups_of_run.get(run_id, []), seeds_of_run.get(run_id, [])
+        )
     return SitePlan(board_views, run_views, group_pages)
 
 

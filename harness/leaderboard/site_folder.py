@@ -33,8 +33,10 @@ from harness import paths
 from harness.errors import BadInputError
 
 MARKER = ".harness-site"
-MARKER_TEXT = ("A leaderboard site made by `harness leaderboard build`. "
-               "Each build replaces this folder whole: keep nothing else in it.\n")
+MARKER_TEXT = (
+    "A leaderboard site made by `harness leaderboard build`. "
+    "Each build replaces this folder whole: keep nothing else in it.\n"
+)
 _GENERATOR_TAG = b'<meta name="generator" content="harness '  # every page of every harness site
 _SITE_FOLDERS = frozenset({"runs", "groups"})
 _BUILDING, _OLD = "building", "old"
@@ -54,13 +56,15 @@ def check_target(target: str | os.PathLike[str], what: str) -> Path:
         if not target.is_dir():
             raise BadInputError(f"{target}: a file, not a folder; {what} must name a folder for the site")
         if os.path.ismount(target):
-            raise BadInputError(f"{target}: a mount point, which a build cannot replace; {what} must name "
-                                "a folder inside it")
+            raise BadInputError(
+                f"{target}: a mount point, which a build cannot replace; {what} must name a folder inside it"
+            )
         foreign = foreign_entry(target)
         if foreign is not None:
             raise BadInputError(
                 f"{target} holds {foreign!r}, which no leaderboard build made; a build replaces the whole "
-                f"folder, so {what} must name a new or empty folder, or a site built before")
+                f"folder, so {what} must name a new or empty folder, or a site built before"
+            )
     paths.ensure_writable_dir(target.parent, f"{what} (the site is built beside it, in its parent folder)")
     return target
 
@@ -132,9 +136,11 @@ def _swap_in(build: Path, target: Path, what: str) -> None:
     if target.exists():
         foreign = foreign_entry(target) if target.is_dir() else target.name
         if foreign is not None:  # something was put there while the pages were being written
-            raise BadInputError(f"{target} now holds {foreign!r}, which no leaderboard build made; "
-                                f"the site was not replaced; {what} must name a new or empty folder, "
-                                "or a site built before")
+            raise BadInputError(
+                f"{target} now holds {foreign!r}, which no leaderboard build made; "
+                f"the site was not replaced; {what} must name a new or empty folder, "
+                "or a site built before"
+            )
         aside = target.parent / f"{_prefix(target, _OLD)}{secrets.token_hex(4)}"
         old_lock = _try_lock(target)
         try:
@@ -156,8 +162,10 @@ def _rename(source: Path, destination: Path, what: str) -> None:
     try:
         os.rename(source, destination)
     except OSError as exc:
-        raise BadInputError(f"{destination}: cannot put the new site in place ({exc.strerror or exc}); "
-                            f"{what} must name a folder that can be renamed (not a mount point)") from exc
+        raise BadInputError(
+            f"{destination}: cannot put the new site in place ({exc.strerror or exc}); "
+            f"{what} must name a folder that can be renamed (not a mount point)"
+        ) from exc
 
 
 def _prefix(target: Path, kind: str) -> str:
@@ -169,7 +177,7 @@ def _leftover_kind(target: Path, path: Path) -> str | None:
     prefix = f".{target.name}."
     if not path.name.startswith(prefix):
         return None
-    kind, _, tail = path.name[len(prefix):].partition("-")
+    kind, _, tail = path.name[len(prefix) :].partition("-")
     if kind not in (_BUILDING, _OLD) or not _PID_AND_TOKEN.match(tail) or path.is_symlink() or not path.is_dir():
         return None
     return kind

@@ -21,7 +21,9 @@ REPLICATES = 1000
 SEED = 0
 
 
-def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLICATES, seed: int = SEED) -> dict[str, int]:
+def rank_bands(
+    store: Any, board: Any, runs: list[Any], replicates: int = REPLICATES, seed: int = SEED
+) -> dict[str, int]:
     """run_id -> band number (the rank of the band's first run) for ``runs`` in rank order."""
     from harness.metrics.bootstrap import paired_bootstrap
     from harness.metrics.keys import paired_testable
@@ -38,7 +40,9 @@ def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLIC
             above, above_predictions = previous
             if above.fingerprint == run.fingerprint:
                 # A run re-recorded under the same id gets a new `created`, so the key changes with it.
-                test_key = json.dumps([above.run_id, above.created, run.run_id, run.created, board.primary, replicates, seed])
+                test_key = json.dumps(
+                    [above.run_id, above.created, run.run_id, run.created, board.primary, replicates, seed]
+                )
                 p_value = store.cached_p_value(test_key)
                 if p_value is None:
                     if run.fingerprint not in labels_by_fingerprint:
@@ -55,4 +59,3 @@ def rank_bands(store: Any, board: Any, runs: list[Any], replicates: int = REPLIC
         bands[run.run_id] = band
         previous = (run, predictions)
     return bands
-

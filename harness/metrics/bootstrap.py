@@ -296,12 +296,8 @@ def bootstrap_intervals(
         defines (e.g. a single item).
     """
     _check_confidence(confidence)
-    reps = bootstrap_replicates(
-        labels, scores, decisions, n=n, seed=seed, keys=keys, chunk_size=chunk_size
-    )
-    return {
-        key: percentile_interval(vals, confidence, what=key) for key, vals in reps.values.items()
-    }
+    reps = bootstrap_replicates(labels, scores, decisions, n=n, seed=seed, keys=keys, chunk_size=chunk_size)
+    return {key: percentile_interval(vals, confidence, what=key) for key, vals in reps.values.items()}
 
 
 def paired_bootstrap(
@@ -378,9 +374,7 @@ def paired_bootstrap(
     d = np.concatenate(diffs)
     d = d[np.isfinite(d)]
     if d.size == 0:
-        raise BadInputError(
-            f"{key} has no value in any of the {n} replicates (too few items?); nothing to compare"
-        )
+        raise BadInputError(f"{key} has no value in any of the {n} replicates (too few items?); nothing to compare")
     low, high = _percentiles(d, confidence)
     m = int(d.size)
     below = 1 + int(np.count_nonzero(d <= 0))
@@ -399,9 +393,7 @@ def paired_bootstrap(
     )
 
 
-def percentile_interval(
-    values: Any, confidence: float = DEFAULT_CONFIDENCE, what: str = "values"
-) -> Interval:
+def percentile_interval(values: Any, confidence: float = DEFAULT_CONFIDENCE, what: str = "values") -> Interval:
     """The percentile :class:`Interval` of replicate values, ignoring NaN (undefined) ones.
 
     Raises:
@@ -518,9 +510,7 @@ class _ResampleScorer:
         return {k: np.where(defined, out[k], np.nan) for k in self.keys}
 
 
-def _segments(
-    labels: np.ndarray, scores: np.ndarray, start: int
-) -> tuple[_Column, np.ndarray, np.ndarray]:
+def _segments(labels: np.ndarray, scores: np.ndarray, start: int) -> tuple[_Column, np.ndarray, np.ndarray]:
     """Cut one column into segments (see :class:`_Column`): its rows and the cells in each."""
     order = np.argsort(scores, kind="stable")[::-1]  # descending; order within ties is irrelevant
     s = scores[order]
@@ -564,9 +554,7 @@ def _ranking_values(seg: np.ndarray, column: _Column) -> tuple[np.ndarray, np.nd
     return ap, auc
 
 
-def _decision_values(
-    pos: np.ndarray, tp: np.ndarray, fp: np.ndarray, has_pos: np.ndarray
-) -> dict[str, np.ndarray]:
+def _decision_values(pos: np.ndarray, tp: np.ndarray, fp: np.ndarray, has_pos: np.ndarray) -> dict[str, np.ndarray]:
     """Precision, recall, F-score, macro and micro, from weighted counts (tags x replicates).
 
     The counts are whole numbers, so :func:`~harness.metrics.ranking.precision_recall_f1` gives
@@ -631,9 +619,7 @@ def _chunk_size(n_rows: int, chunk_size: int | None) -> int:
 
 def _check_counts(n_items: int, n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise BadInputError(
-            f"the number of bootstrap replicates must be an integer >= 1, got {n!r}"
-        )
+        raise BadInputError(f"the number of bootstrap replicates must be an integer >= 1, got {n!r}")
     if n_items < 1:
         raise FormatError("no items to resample")
 
@@ -641,9 +627,7 @@ def _check_counts(n_items: int, n: Any) -> None:
 def _check_confidence(confidence: Any) -> None:
     ok = isinstance(confidence, (float, int, np.floating)) and not isinstance(confidence, bool)
     if not ok or not 0.0 < float(confidence) < 1.0:
-        raise BadInputError(
-            f"confidence must be a number strictly between 0 and 1 (e.g. 0.95), got {confidence!r}"
-        )
+        raise BadInputError(f"confidence must be a number strictly between 0 and 1 (e.g. 0.95), got {confidence!r}")
 
 
 def _check_keys(keys: Sequence[str] | None, has_decisions: bool) -> tuple[str, ...]:
@@ -660,9 +644,7 @@ def _check_keys(keys: Sequence[str] | None, has_decisions: bool) -> tuple[str, .
             raise UnknownNameError("metric", str(key), OFFICIAL_KEYS)
     needs = [k for k in keys if k in DECISION_KEYS]
     if needs and not has_decisions:
-        raise BadInputError(
-            f"{', '.join(needs)} need decisions (binary predictions); none were given"
-        )
+        raise BadInputError(f"{', '.join(needs)} need decisions (binary predictions); none were given")
     return tuple(dict.fromkeys(keys))
 
 
@@ -689,8 +671,7 @@ def _as_index_list(indices: Any, n_items: int) -> list[np.ndarray]:
             )
         if int(arr.min()) < 0 or int(arr.max()) >= n_items:
             raise FormatError(
-                f"resample {i} holds row indices outside [0, {n_items}) "
-                f"(min {int(arr.min())}, max {int(arr.max())})"
+                f"resample {i} holds row indices outside [0, {n_items}) (min {int(arr.min())}, max {int(arr.max())})"
             )
         out.append(arr.astype(np.intp, copy=False))
     return out

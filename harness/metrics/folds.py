@@ -149,9 +149,7 @@ def pooled_scores(
             "(labels, scores, decisions) tuples, one per fold"
         )
     if not fold_results:
-        raise BadInputError(
-            "fold_results is empty; expected one (labels, scores, decisions) per fold"
-        )
+        raise BadInputError("fold_results is empty; expected one (labels, scores, decisions) per fold")
     checked = []
     for i, result in enumerate(fold_results):
         if not isinstance(result, (tuple, list)) or len(result) != 3:
@@ -196,9 +194,7 @@ def pooled_scores(
 def _check_item_ids(item_ids: Sequence[Sequence[str]], n_rows: list[int]) -> None:
     if isinstance(item_ids, (str, bytes)) or len(item_ids) != len(n_rows):
         got = "a string" if isinstance(item_ids, (str, bytes)) else f"{len(item_ids)} id lists"
-        raise FormatError(
-            f"item_ids: got {got} for {len(n_rows)} folds; expected one sequence of ids per fold"
-        )
+        raise FormatError(f"item_ids: got {got} for {len(n_rows)} folds; expected one sequence of ids per fold")
     first_seen: dict[str, int] = {}
     repeats: list[str] = []
     for i, (ids, n) in enumerate(zip(item_ids, n_rows)):
@@ -206,9 +202,7 @@ def _check_item_ids(item_ids: Sequence[Sequence[str]], n_rows: list[int]) -> Non
             raise FormatError(f"item_ids of fold {i} is one string {ids!r}; expected {n} ids")
         ids = [str(x) for x in ids]
         if len(ids) != n:
-            raise FormatError(
-                f"fold {i} has {n} rows but {len(ids)} item ids; expected one id per row"
-            )
+            raise FormatError(f"fold {i} has {n} rows but {len(ids)} item ids; expected one id per row")
         for item in ids:
             if item in first_seen:
                 j = first_seen[item]
@@ -227,9 +221,7 @@ def _check_item_ids(item_ids: Sequence[Sequence[str]], n_rows: list[int]) -> Non
 
 def _finite(value: Any, fold: Any, key: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise BadInputError(
-            f"fold {fold!r}, key {key!r}: {value!r} is a {type(value).__name__}; expected a number"
-        )
+        raise BadInputError(f"fold {fold!r}, key {key!r}: {value!r} is a {type(value).__name__}; expected a number")
     number = float(value)
     if not math.isfinite(number):
         raise BadInputError(

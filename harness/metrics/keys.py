@@ -144,7 +144,9 @@ def keys_of(metric_set: str, *, decisions: bool | None = None) -> tuple[str, ...
     """
     sets = DATASET_METRIC_SETS.get(metric_set, (metric_set,))
     return tuple(
-        m.key for s in sets for m in METRICS
+        m.key
+        for s in sets
+        for m in METRICS
         if m.metric_set == s and (decisions is None or m.needs_decisions == decisions)
     )
 

@@ -79,6 +79,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from harness.errors import BadInputError
 from harness.metrics import keys
 from harness.metrics.official import OFFICIAL_KEYS, official_scores
@@ -94,7 +95,7 @@ __all__ = [
     "one_error",
 ]
 
-CAL500_KEYS: tuple[str, ...] = keys.keys_of("cal500")[len(OFFICIAL_KEYS):]
+CAL500_KEYS: tuple[str, ...] = keys.keys_of("cal500")[len(OFFICIAL_KEYS) :]
 """The keys the CAL500 set adds to the ten official ones, in output order (from :mod:`harness.metrics.keys`)."""
 
 MULTILABEL_KEYS: tuple[str, ...] = keys.keys_of("cal500")

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from harness.errors import BadInputError
 from harness.metrics import keys, ranking
 from harness.metrics.validate import validate_predictions, validate_tags
@@ -116,11 +117,7 @@ class _Columns:
 
     @property
     def no_negative(self) -> tuple[str, ...]:
-        return tuple(
-            t
-            for t, pos, both in zip(self.tags, self.has_positive, self.has_both)
-            if pos and not both
-        )
+        return tuple(t for t, pos, both in zip(self.tags, self.has_positive, self.has_both) if pos and not both)
 
     @property
     def not_in_roc(self) -> tuple[str, ...]:
@@ -163,7 +160,9 @@ def official_scores(
     if decisions is not None:
         for name in ("precision", "recall", "F-score"):
             values[f"{name}-macro"] = float(np.nanmean(per_tag[name][keep]))
-    values["PR-AUC-micro"], values["ROC-AUC-micro"] = ranking.average_precision_and_roc_auc(labels.ravel(), scores.ravel())
+    values["PR-AUC-micro"], values["ROC-AUC-micro"] = ranking.average_precision_and_roc_auc(
+        labels.ravel(), scores.ravel()
+    )
     if decisions is not None:
         tp, fp, fn = _counts(labels, decisions)
         micro = ranking.precision_recall_f1(tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True))
@@ -269,8 +268,7 @@ def _warnings_for(cols: _Columns, decisions: np.ndarray | None) -> tuple[str, ..
         )
     if decisions is not None:
         silent = [
-            t for t, keep, any_pos in zip(cols.tags, cols.has_positive, decisions.any(axis=0))
-            if keep and not any_pos
+            t for t, keep, any_pos in zip(cols.tags, cols.has_positive, decisions.any(axis=0)) if keep and not any_pos
         ]
         if silent:
             n = len(silent)

@@ -73,7 +73,13 @@ class PerTagTable:
         return len(self.rows)
 
 
-_ATTRIBUTES: dict[str, str] = {"ROC-AUC": "roc_auc", "PR-AUC": "pr_auc", "precision": "precision", "recall": "recall", "F-score": "f1"}
+_ATTRIBUTES: dict[str, str] = {
+    "ROC-AUC": "roc_auc",
+    "PR-AUC": "pr_auc",
+    "precision": "precision",
+    "recall": "recall",
+    "F-score": "f1",
+}
 """The :class:`TagRow` attribute of each per-tag key of the metric registry (:mod:`harness.metrics.keys`)."""
 
 TAG_KEYS: dict[str, str] = {
@@ -144,13 +150,11 @@ def table_from_per_tag_scores(
     lines = []
     if missing:
         lines.append(
-            f"{len(missing)} tag(s) have no positives in this split and no per-tag values: "
-            f"{', '.join(missing)}"
+            f"{len(missing)} tag(s) have no positives in this split and no per-tag values: {', '.join(missing)}"
         )
     if no_roc:
         lines.append(
-            f"{len(no_roc)} tag(s) have no negatives (every item positive), so no ROC-AUC: "
-            f"{', '.join(no_roc)}"
+            f"{len(no_roc)} tag(s) have no negatives (every item positive), so no ROC-AUC: {', '.join(no_roc)}"
         )
     return PerTagTable(rows=tuple(rows), no_positive_tags=missing, warnings=tuple(lines))
 
@@ -186,9 +190,7 @@ def top_bottom(
     all_rows = tuple(rows.rows if isinstance(rows, PerTagTable) else rows)
     for row in all_rows:
         if not isinstance(row, TagRow):
-            raise BadInputError(
-                f"rows hold a {type(row).__name__}; expected TagRow objects (from per_tag_table)"
-            )
+            raise BadInputError(f"rows hold a {type(row).__name__}; expected TagRow objects (from per_tag_table)")
     defined = [row for row in all_rows if getattr(row, attribute) is not None]
     if not defined:
         why = " (no decisions were given?)" if attribute in ("precision", "recall", "f1") else ""

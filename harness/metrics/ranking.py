@@ -116,9 +116,7 @@ def _roc_auc(fps: np.ndarray, tps: np.ndarray) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
 
 
-def precision_recall_f1(
-    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def precision_recall_f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision, recall and F1 from counts, as ``precision_recall_fscore_support`` computes them.
 
     ``tp``, ``fp``, ``fn`` are integer counts (one per tag, or summed for micro); a 0/0 ratio is 0.

@@ -109,8 +109,7 @@ def validate_tags(tags: Sequence[str] | None, n_tags: int) -> tuple[str, ...]:
 
 _LABELS_HINT = "did you pass scores as labels, or labels and scores in swapped order?"
 _DECISIONS_HINT = (
-    "these look like scores, not decisions: threshold them first "
-    "(harness.metrics.decisions.apply_thresholds)"
+    "these look like scores, not decisions: threshold them first (harness.metrics.decisions.apply_thresholds)"
 )
 
 
@@ -121,8 +120,7 @@ def _as_2d(x: Any, name: str) -> np.ndarray:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise FormatError(
-            f"{name} cannot be read as an array ({exc}); expected an (n_items, n_tags) matrix "
-            "(ragged rows?)"
+            f"{name} cannot be read as an array ({exc}); expected an (n_items, n_tags) matrix (ragged rows?)"
         ) from exc
     if arr.dtype.kind not in "biufc":
         raise FormatError(
@@ -138,8 +136,7 @@ def _as_2d(x: Any, name: str) -> np.ndarray:
         elif arr.ndim > 2:
             hint = " (per-crop outputs? average over the crop axis first)"
         raise FormatError(
-            f"{name} has {arr.ndim} dimension(s), shape {arr.shape}; expected 2-D "
-            f"(n_items, n_tags){hint}"
+            f"{name} has {arr.ndim} dimension(s), shape {arr.shape}; expected 2-D (n_items, n_tags){hint}"
         )
     if arr.size == 0:
         raise FormatError(
@@ -162,8 +159,7 @@ def _check_same_shape(labels: np.ndarray, other: np.ndarray, name: str) -> None:
         )
     elif other.shape[1] == labels.shape[1]:
         guess = (
-            f"same tags, but {other.shape[0]} items against {labels.shape[0]}: "
-            "predictions for another split or fold?"
+            f"same tags, but {other.shape[0]} items against {labels.shape[0]}: predictions for another split or fold?"
         )
     else:
         guess = "neither items nor tags match: another dataset?"

@@ -58,7 +58,14 @@ def result_from_done(rundir: RunDirectory, config: RunConfig) -> RunResult:
     doc = json.loads(rundir.scores_file.read_text())
     env = json.loads(rundir.env_file.read_text())
     return RunResult(
-        rundir.run_id, rundir.path, doc["scores"], doc.get("best_epoch", 0),
-        float(env.get("duration_s", 0.0)), reused=True,
-        fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
+        rundir.run_id,
+        rundir.path,
+        doc["scores"],
+        doc.get("best_epoch", 0),
+        float(env.get("duration_s", 0.0)),
+        reused=True,
+        fold=config.fold,
+        seed=config.seed,
+        submission=config.submission,
+        config_hash=config.hash,
     )

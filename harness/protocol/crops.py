@@ -46,7 +46,9 @@ class CropGatherer:
     moved to ``device`` (no copy when they are the same).
     """
 
-    def __init__(self, features: torch.Tensor, offsets: np.ndarray, n_frames: np.ndarray, crop: int, device: torch.device) -> None:
+    def __init__(
+        self, features: torch.Tensor, offsets: np.ndarray, n_frames: np.ndarray, crop: int, device: torch.device
+    ) -> None:
         self.features = features
         self.offsets = torch.as_tensor(offsets, dtype=torch.long, device=features.device)
         self.n_frames = torch.as_tensor(n_frames, dtype=torch.long, device=features.device)
@@ -64,7 +66,9 @@ class CropGatherer:
         starts_t = torch.as_tensor(starts, dtype=torch.long, device=self.features.device)
         positions = (starts_t[:, None] + self.steps[None, :]) % self.n_frames[rows_t, None]
         frames = self.features[self.offsets[rows_t, None] + positions]  # (B, crop, bins) float16
-        out = torch.empty((frames.shape[0], frames.shape[2], frames.shape[1]), dtype=torch.float32, device=frames.device)
+        out = torch.empty(
+            (frames.shape[0], frames.shape[2], frames.shape[1]), dtype=torch.float32, device=frames.device
+        )
         return out.copy_(frames.transpose(1, 2))  # convert and transpose in one pass
 
     def gather(self, rows: np.ndarray | torch.Tensor, starts: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -81,7 +85,13 @@ class StreamingGatherer(CropGatherer):
     """The store in host memory; batches gathered ``depth`` ahead by a thread and copied asynchronously."""
 
     def __init__(
-        self, features: torch.Tensor, offsets: np.ndarray, n_frames: np.ndarray, crop: int, device: torch.device, depth: int = 3
+        self,
+        features: torch.Tensor,
+        offsets: np.ndarray,
+        n_frames: np.ndarray,
+        crop: int,
+        device: torch.device,
+        depth: int = 3,
     ) -> None:
         if features.device.type != "cpu":
             raise ValueError("StreamingGatherer keeps the features in host memory")

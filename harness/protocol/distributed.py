@@ -111,7 +111,13 @@ def all_reduce_sum(value: torch.Tensor, dist: Dist) -> torch.Tensor:
 def launch(nproc: int, argv: list[str]) -> int:
     """Run ``harness ARGV`` under torchrun with ``nproc`` processes on this machine; its exit status."""
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-        "-m", "harness.cli", *argv,
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "harness.cli",
+        *argv,
     ]
     return subprocess.call(command)

@@ -28,18 +28,27 @@ from harness.scoring import ScoreReport, record_report, score_file
 BOOTSTRAP_REPLICATES = 1000  # 95% intervals of the test scores, over items, seeded by the run's seed
 
 
-def write_predictions(rundir: RunDirectory, config: RunConfig, splits: dict[str, SplitData], predictions: dict[str, np.ndarray]) -> None:
+def write_predictions(
+    rundir: RunDirectory, config: RunConfig, splits: dict[str, SplitData], predictions: dict[str, np.ndarray]
+) -> None:
     """``predictions/validation.npz`` and ``predictions/test.npz``, each naming its split, run and crops."""
     for name, crops in (("validation", config.eval_crops_validation), ("test", config.eval_crops_test)):
         split = splits[name]
         meta = {
-            "dataset": config.dataset, "fold": config.fold, "split": name, "fingerprint": split.fingerprint,
-            "submission": config.submission, "run_id": rundir.run_id, "eval_crops": crops,
+            "dataset": config.dataset,
+            "fold": config.fold,
+            "split": name,
+            "fingerprint": split.fingerprint,
+            "submission": config.submission,
+            "run_id": rundir.run_id,
+            "eval_crops": crops,
         }
         save_predictions(rundir.predictions(name), predictions[name], split.item_ids, split.tags, meta)
 
 
-def score_run(rundir: RunDirectory, seed: int, flags: tuple[str, ...], root: Path | None) -> tuple[ScoreReport, ScoreReport]:
+def score_run(
+    rundir: RunDirectory, seed: int, flags: tuple[str, ...], root: Path | None
+) -> tuple[ScoreReport, ScoreReport]:
     """(test report with intervals, validation report) scored from the run's files, as ``harness score`` scores them.
 
     ``flags`` are the run's (the fold's, and the items left out at prepare): they replace the fold's
@@ -57,14 +66,22 @@ def scores_document(report: ScoreReport, validation: ScoreReport, state: dict[st
     split = report.split
     thresholds = report.thresholds if report.thresholds is not None else np.full(len(split.tags), np.nan)
     return {
-        "dataset": split.dataset, "fold": split.fold, "split": split.split, "fingerprint": split.fingerprint,
+        "dataset": split.dataset,
+        "fold": split.fold,
+        "split": split.split,
+        "fingerprint": split.fingerprint,
         "thresholds_source": report.thresholds_source,
         "thresholds": {tag: (float(t) if np.isfinite(t) else None) for tag, t in zip(split.tags, thresholds)},
-        "scores": report.scores.values, "excluded_tags": list(report.scores.excluded_tags),
+        "scores": report.scores.values,
+        "excluded_tags": list(report.scores.excluded_tags),
         "warnings": [*report.warnings, *report.scores.warnings],
-        "validation_scores": validation.scores.values, "per_tag": report.per_tag, "best_epoch": state["best_epoch"],
-        "epochs_run": state["epoch"], "flags": list(report.flags),
-        "intervals": {key: interval.as_dict() for key, interval in report.intervals.items()}, "bootstrap": report.bootstrap,
+        "validation_scores": validation.scores.values,
+        "per_tag": report.per_tag,
+        "best_epoch": state["best_epoch"],
+        "epochs_run": state["epoch"],
+        "flags": list(report.flags),
+        "intervals": {key: interval.as_dict() for key, interval in report.intervals.items()},
+        "bootstrap": report.bootstrap,
     }
 
 
@@ -94,16 +111,29 @@ def finish_run(
     atomic.write_json(rundir.scores_file, scores_document(report, validation, state))
     duration = time.monotonic() - started
     provenance = {
-        **env, "duration_s": round(duration, 3), "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
-        "precision": config.precision, "peak_memory_mb": peak_memory_mb(device),
+        **env,
+        "duration_s": round(duration, 3),
+        "best_epoch": state["best_epoch"],
+        "epochs_run": state["epoch"],
+        "precision": config.precision,
+        "peak_memory_mb": peak_memory_mb(device),
     }
     intervals = {key: interval.as_dict() for key, interval in report.intervals.items()}
     atomic.write_json(rundir.env_file, {**provenance, "intervals": intervals, "bootstrap": report.bootstrap})
     record_report(
-        report, store_path, team="harness", run_name=f"seed-{config.seed}", external_data=external_data,
+        report,
+        store_path,
+        team="harness",
+        run_name=f"seed-{config.seed}",
+        external_data=external_data,
         replace=True,  # its own run id: a run killed after recording, before `done`, records it again on resume
-        run_id=rundir.run_id, submission=config.submission, seed=config.seed, config=config.as_dict(),
-        run_dir=rundir.path.resolve(), provenance=provenance, created="",
+        run_id=rundir.run_id,
+        submission=config.submission,
+        seed=config.seed,
+        config=config.as_dict(),
+        run_dir=rundir.path.resolve(),
+        provenance=provenance,
+        created="",
     )
     rundir.mark_done()
     return report, duration

@@ -92,8 +92,16 @@ def fit_and_predict(
     def validate_and_checkpoint(epoch: int, loss: float | None, tick: float) -> None:
         _sync_buffers(model, dist)  # batch-norm statistics of rank 0 on every rank, as the checkpoint holds them
         val_scores = predict(
-            predictor, gatherer, rows["validation"], frames["validation"], config.crop_frames,
-            config.eval_crops_validation, config.eval_batch_size, config.precision, observer.advance, dist,
+            predictor,
+            gatherer,
+            rows["validation"],
+            frames["validation"],
+            config.crop_frames,
+            config.eval_crops_validation,
+            config.eval_batch_size,
+            config.precision,
+            observer.advance,
+            dist,
         )
         check_finite(val_scores, submission, f"the validation predictions after epoch {epoch}")
         metric = selection_value(splits["validation"].labels, val_scores, selection)
@@ -116,26 +124,44 @@ def fit_and_predict(
         }
         progress.log.append(entry)
         if main:
-            checkpoint.save(rundir, checkpoint.make_checkpoint(model, optimizer, progress, np_rng, config.hash), improved)
+            checkpoint.save(
+                rundir, checkpoint.make_checkpoint(model, optimizer, progress, np_rng, config.hash), improved
+            )
             rundir.append_log(entry)
         observer.epoch_end(entry)
 
-    if config.epochs == 0 and not (previous is not None and previous.checkpoint("best").is_file()):  # no training: evaluate the model as built
+    if config.epochs == 0 and not (
+        previous is not None and previous.checkpoint("best").is_file()
+    ):  # no training: evaluate the model as built
         observer.epoch_start(0, 0, len(rows["validation"]) * config.eval_crops_validation)
         validate_and_checkpoint(0, None, time.monotonic())
     while progress.state["epoch"] < config.epochs:
         if config.patience is not None and progress.state["bad_epochs"] >= config.patience:
             break
         epoch = progress.state["epoch"] + 1
-        observer.epoch_start(epoch, config.epochs, len(rows["train"]) + len(rows["validation"]) * config.eval_crops_validation)
+        observer.epoch_start(
+            epoch, config.epochs, len(rows["train"]) + len(rows["validation"]) * config.eval_crops_validation
+        )
         tick = time.monotonic()
         with submission.user_code(f"training epoch {epoch}", only_from_model=True):  # e.g. a custom backward
             loss = train_epoch(
-                trained, optimizer, gatherer, rows["train"], frames["train"], train_labels,
-                config.crop_frames, config.batch_size, np_rng, config.precision, observer.advance, dist,
+                trained,
+                optimizer,
+                gatherer,
+                rows["train"],
+                frames["train"],
+                train_labels,
+                config.crop_frames,
+                config.batch_size,
+                np_rng,
+                config.precision,
+                observer.advance,
+                dist,
             )
         if not math.isfinite(loss):
-            raise RunFailedError(f"{config.submission}: training loss is {loss} at epoch {epoch}; lower the learning rate")
+            raise RunFailedError(
+                f"{config.submission}: training loss is {loss} at epoch {epoch}; lower the learning rate"
+            )
         validate_and_checkpoint(epoch, loss, tick)
 
     observer.stage("predicting the test split with the best checkpoint")
@@ -143,8 +169,15 @@ def fit_and_predict(
     # The best epoch's validation predictions were made by exactly these weights: keep them.
     predictions = {"validation": checkpoint.load_best(rundir, model, device)}
     predictions["test"] = predict(
-        predictor, gatherer, rows["test"], frames["test"], config.crop_frames, config.eval_crops_test,
-        config.eval_batch_size, config.precision, dist=dist,
+        predictor,
+        gatherer,
+        rows["test"],
+        frames["test"],
+        config.crop_frames,
+        config.eval_crops_test,
+        config.eval_batch_size,
+        config.precision,
+        dist=dist,
     )
     check_finite(predictions["test"], submission, "the test predictions of the best checkpoint")
     return Fitted(progress.state, predictions)

@@ -45,8 +45,12 @@ def leave_out_unextracted(
             )
         mask = np.array([item in present for item in split.item_ids])
         kept[name] = SplitData(
-            split.dataset, split.fold, split.split, tuple(i for i, m in zip(split.item_ids, mask) if m),
-            split.tags, split.labels[mask],
+            split.dataset,
+            split.fold,
+            split.split,
+            tuple(i for i, m in zip(split.item_ids, mask) if m),
+            split.tags,
+            split.labels[mask],
         )
         flags.append(f"{len(missing)} {name} items without features (skipped at prepare) left out: {shown}")
     return kept, tuple(flags)
@@ -61,8 +65,11 @@ def summarise_folds(results: list[RunResult], runs_root: Path, root: Path | None
             continue
         report = score_folds([r.run_dir / "predictions" / "test.npz" for r in runs], root=root)
         doc = {
-            **report.to_json(), "seed": seed, "submission": runs[0].submission,
-            "runs": {r.fold: r.run_id for r in runs}, "config_hashes": sorted({r.config_hash for r in runs}),
+            **report.to_json(),
+            "seed": seed,
+            "submission": runs[0].submission,
+            "runs": {r.fold: r.run_id for r in runs},
+            "config_hashes": sorted({r.config_hash for r in runs}),
         }
         folder = Path(runs_root) / report.reports[0].split.dataset / "all-folds" / runs[0].submission
         # a summary made within the same second as another gets -2, -3...

@@ -47,7 +47,15 @@ from harness.provenance import environment
 from harness.results.rundir import RunDirectory
 from harness.submissions import Submission, load_submission
 
-__all__ = ["pick_device", "pick_precision", "place_features", "resolve_folds", "run", "selection_value", "summarise_folds"]
+__all__ = [
+    "pick_device",
+    "pick_precision",
+    "place_features",
+    "resolve_folds",
+    "run",
+    "selection_value",
+    "summarise_folds",
+]
 
 
 def run(request: RunRequest, observer: RunObserver | None = None) -> list[RunResult]:
@@ -83,8 +91,12 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
     observer.stage(f"preparing {spec.name} ({kind} features)")
     if dist.is_main:
         store = prepare_features(
-            dataset, kind, device, on_source=observer.source_progress,
-            on_item=lambda state: observer.feature_progress(state.done, state.total), square=square,
+            dataset,
+            kind,
+            device,
+            on_source=observer.source_progress,
+            on_item=lambda state: observer.feature_progress(state.done, state.total),
+            square=square,
             on_wait=observer.stage,  # another prepare or run of this root holds its lock
         )
     distributed.barrier(dist)
@@ -124,7 +136,19 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
                 eval_batch_size=256 if device.type == "cuda" else 16,
             )
             results.append(
-                _run_one(config, submission, store, features, splits, device, request, observer, (*flags, *left_out), dist, data_path)
+                _run_one(
+                    config,
+                    submission,
+                    store,
+                    features,
+                    splits,
+                    device,
+                    request,
+                    observer,
+                    (*flags, *left_out),
+                    dist,
+                    data_path,
+                )
             )
     return results
 
@@ -146,12 +170,25 @@ def _run_one(
     with contextlib.ExitStack() as held:
         kind, rundir = claim_run_directory(config, request, dist, held)
         if kind == "reuse":
-            observer.stage(f"{config.fold} seed {config.seed}: run {rundir.run_id} of this configuration is done; reusing it (--force trains again)")
+            observer.stage(
+                f"{config.fold} seed {config.seed}: run {rundir.run_id} of this configuration is done; reusing it (--force trains again)"
+            )
             return result_from_done(rundir, config)
         previous = rundir if kind == "resume" else None
         return _train_score_record(
-            rundir, previous, config, submission, store, features, splits, device, request, observer, flags,
-            dist, data_path,
+            rundir,
+            previous,
+            config,
+            submission,
+            store,
+            features,
+            splits,
+            device,
+            request,
+            observer,
+            flags,
+            dist,
+            data_path,
         )
 
 
@@ -173,29 +210,72 @@ def _train_score_record(
     started = time.monotonic()
     reset_peak_memory(device)
     env = {
-        **environment(device), "seed": config.seed, "config_hash": config.hash, "flags": list(flags),
-        "world_size": dist.world, "data_path": data_path, "compile": request.compile,
+        **environment(device),
+        "seed": config.seed,
+        "config_hash": config.hash,
+        "flags": list(flags),
+        "world_size": dist.world,
+        "data_path": data_path,
+        "compile": request.compile,
     }
     if dist.is_main:
         if previous is None:
-            atomic.write_json(rundir.config_file, {**config.as_dict(), "config_hash": config.hash, "submission_path": str(submission.path)})
+            atomic.write_json(
+                rundir.config_file,
+                {**config.as_dict(), "config_hash": config.hash, "submission_path": str(submission.path)},
+            )
         atomic.write_json(rundir.env_file, env)
 
     fitted = fit_and_predict(
-        rundir, previous, config, submission, store, features, splits, device, request.compile, observer, dist, data_path
+        rundir,
+        previous,
+        config,
+        submission,
+        store,
+        features,
+        splits,
+        device,
+        request.compile,
+        observer,
+        dist,
+        data_path,
     )
     if not dist.is_main:  # only rank 0 writes, scores and records
         distributed.barrier(dist)
         return RunResult(
-            rundir.run_id, rundir.path, {}, fitted.state["best_epoch"], time.monotonic() - started,
-            fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
+            rundir.run_id,
+            rundir.path,
+            {},
+            fitted.state["best_epoch"],
+            time.monotonic() - started,
+            fold=config.fold,
+            seed=config.seed,
+            submission=config.submission,
+            config_hash=config.hash,
         )
     report, duration = finish_run(
-        rundir, config, splits, fitted.predictions, fitted.state, flags, env, started, device,
-        Path(request.store_path), submission.spec.external_data, request.root,
+        rundir,
+        config,
+        splits,
+        fitted.predictions,
+        fitted.state,
+        flags,
+        env,
+        started,
+        device,
+        Path(request.store_path),
+        submission.spec.external_data,
+        request.root,
     )
     distributed.barrier(dist)
     return RunResult(
-        rundir.run_id, rundir.path, report.scores.values, fitted.state["best_epoch"], duration,
-        fold=config.fold, seed=config.seed, submission=config.submission, config_hash=config.hash,
+        rundir.run_id,
+        rundir.path,
+        report.scores.values,
+        fitted.state["best_epoch"],
+        duration,
+        fold=config.fold,
+        seed=config.seed,
+        submission=config.submission,
+        config_hash=config.hash,
     )

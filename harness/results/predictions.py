@@ -148,11 +148,15 @@ def _read_header(fp: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dt
         elif version in ((2, 0), (3, 0)):  # 3.0 is 2.0 with a UTF-8 header: the same for every dtype read here
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
-            raise FormatError(f"{what}: .npy format version {version[0]}.{version[1]}; expected 1.0, 2.0 or 3.0 (numpy.save)")
+            raise FormatError(
+                f"{what}: .npy format version {version[0]}.{version[1]}; expected 1.0, 2.0 or 3.0 (numpy.save)"
+            )
     except (ValueError, SyntaxError, TypeError, KeyError, EOFError) as exc:
         raise FormatError(f"{what}: not a readable .npy header ({exc or 'truncated'})") from exc
     if any(n < 0 for n in shape):
-        raise FormatError(f"{what}: the header claims shape {tuple(shape)}, with a negative dimension; the file is damaged")
+        raise FormatError(
+            f"{what}: the header claims shape {tuple(shape)}, with a negative dimension; the file is damaged"
+        )
     return tuple(shape), bool(fortran), dtype
 
 
@@ -169,7 +173,9 @@ def _read_npy(
     if shape_of is not None:
         shape_of(shape)
     if dtype.hasobject:
-        raise FormatError(f"{what}: holds Python objects (a pickle); expected {_KIND_WORDS[kinds]}, saved without dtype=object")
+        raise FormatError(
+            f"{what}: holds Python objects (a pickle); expected {_KIND_WORDS[kinds]}, saved without dtype=object"
+        )
     if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
         raise FormatError(f"{what}: dtype {dtype} is not {_KIND_WORDS[kinds]}{_DTYPE_HINTS.get(dtype.kind, '')}")
     count = math.prod(shape)
@@ -207,7 +213,10 @@ def _read_harness_npz(path: Path, split: SplitData | None = None) -> Predictions
             missing = [name for name in ("scores", "item_ids", "tags", "meta") if f"{name}.npy" not in members]
             if missing:
                 raise FormatError(f"{path}: missing arrays {', '.join(sorted(missing))}; not a harness prediction file")
-            read = lambda name, kinds, check=None: _read_member(archive, members[f"{name}.npy"], path, name, kinds, check)  # noqa: E731
+
+            def read(name: str, kinds: str, check: Any = None) -> np.ndarray:
+                return _read_member(archive, members[f"{name}.npy"], path, name, kinds, check)
+
             scores = _check_scores(read("scores", "biuf", _shape_check(path, split)), f"{path} (scores)")
             item_ids = _strings(read("item_ids", "U"), scores.shape[0], "item_ids", "one per row", path)
             tags = _strings(read("tags", "U"), scores.shape[1], "tags", "one per column", path)
@@ -218,7 +227,11 @@ def _read_harness_npz(path: Path, split: SplitData | None = None) -> Predictions
 
 
 def _read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, name: str, kinds: str,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    path: Path,
+    name: str,
+    kinds: str,
     shape_of: Callable[[tuple[int, ...]], None] | None = None,
 ) -> np.ndarray:
     """One array of an archive; a member whose declared size its compressed bytes cannot hold is refused."""
@@ -226,10 +239,18 @@ def _read_member(
     if info.flag_bits & 0x1:
         raise FormatError(f"{what}: encrypted; numpy.savez writes plain archives")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise FormatError(f"{what}: compression method {info.compress_type}; numpy.savez(_compressed) writes stored or deflated members")
-    limit = info.compress_size if info.compress_type == zipfile.ZIP_STORED else info.compress_size * _DEFLATE_MAX_RATIO + 1024
+        raise FormatError(
+            f"{what}: compression method {info.compress_type}; numpy.savez(_compressed) writes stored or deflated members"
+        )
+    limit = (
+        info.compress_size
+        if info.compress_type == zipfile.ZIP_STORED
+        else info.compress_size * _DEFLATE_MAX_RATIO + 1024
+    )
     if info.file_size > limit:
-        raise FormatError(f"{what}: declares {info.file_size} bytes but holds {info.compress_size} compressed; the archive is damaged")
+        raise FormatError(
+            f"{what}: declares {info.file_size} bytes but holds {info.compress_size} compressed; the archive is damaged"
+        )
     with archive.open(info) as fp:
         return _read_npy(fp, info.file_size, what, kinds, shape_of)
 

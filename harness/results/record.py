@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.errors import BadInputError
+from harness.errors import BadInputError, FormatError
 from harness.metrics.keys import canonical_scores
 
 THRESHOLD_SOURCES = ("validation", "given", "test", "none")
@@ -50,25 +50,22 @@ class RunRecord:
     run_dir: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("run_id", "dataset", "fold", "split", "submission", "team", "run_name",
-                     "fingerprint"):
+        for name in ("run_id", "dataset", "fold", "split", "submission", "team", "run_name", "fingerprint"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise BadInputError(f"run record field {name!r} must be a non-empty string, "
-                                    f"got {value!r}")
+                raise BadInputError(f"run record field {name!r} must be a non-empty string, got {value!r}")
         where = f"run {self.run_id!r}"
-        if self.seed is not None and (isinstance(self.seed, bool)
-                                      or not isinstance(self.seed, numbers.Integral)):
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)):
             raise BadInputError(f"{where}: seed must be an integer or None, got {self.seed!r}")
         if self.thresholds_source not in THRESHOLD_SOURCES:
-            raise BadInputError(f"{where}: thresholds_source must be one of "
-                                f"{', '.join(THRESHOLD_SOURCES)}; got {self.thresholds_source!r}")
+            raise BadInputError(
+                f"{where}: thresholds_source must be one of "
+                f"{', '.join(THRESHOLD_SOURCES)}; got {self.thresholds_source!r}"
+            )
         if not isinstance(self.external_data, bool):
-            raise BadInputError(f"{where}: external_data must be True or False, "
-                                f"got {self.external_data!r}")
+            raise BadInputError(f"{where}: external_data must be True or False, got {self.external_data!r}")
         if not isinstance(self.created, str):
-            raise BadInputError(f"{where}: created must be an ISO-8601 string, "
-                                f"got {self.created!r}")
+            raise BadInputError(f"{where}: created must be an ISO-8601 string, got {self.created!r}")
         if self.created:
             created_utc(self.created, where)
         if self.run_dir is not None and not isinstance(self.run_dir, str):
@@ -92,8 +89,7 @@ class RunRecord:
 
 def checked_scores(scores: Any, where: str) -> dict[str, float]:
     if not isinstance(scores, Mapping):
-        raise BadInputError(f"{where}: scores must map metric name -> number, "
-                            f"got {type(scores).__name__}")
+        raise BadInputError(f"{where}: scores must map metric name -> number, got {type(scores).__name__}")
     out: dict[str, float] = {}
     for metric, value in scores.items():
         if not isinstance(metric, str) or not metric:
@@ -102,11 +98,12 @@ def checked_scores(scores: Any, where: str) -> dict[str, float]:
             raise BadInputError(f"{where}: metric {metric!r} must be a number, got {value!r}")
         value = float(value)
         if math.isnan(value):
-            raise BadInputError(f"{where}: metric {metric!r} is NaN; NaN is never stored (leave "
-                                "the metric out, or report why it is undefined)")
+            raise BadInputError(
+                f"{where}: metric {metric!r} is NaN; NaN is never stored (leave "
+                "the metric out, or report why it is undefined)"
+            )
         if math.isinf(value):
-            raise BadInputError(f"{where}: metric {metric!r} is {value}; only finite values "
-                                "are stored")
+            raise BadInputError(f"{where}: metric {metric!r} is {value}; only finite values are stored")
         out[metric] = value
     return out
 
@@ -139,8 +136,56 @@ def created_utc(created: str, where: str) -> str:
     try:
         when = datetime.fromisoformat(created)
     except ValueError:
-        raise BadInputError(f"{where}: created {created!r} is not an ISO-8601 date and time, "
-                            "e.g. 2024-05-01T12:00:00Z") from None
+        raise BadInputError(
+            f"{where}: created {created!r} is not an ISO-8601 date and time, e.g. 2024-05-01T12:00:00Z"
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_from_row(
+    store_path: Any, row: tuple[Any, ...], scores: dict[str, float], tag_scores: dict[str, dict[str, float]]
+) -> RunRecord:
+    """A row of the store's ``runs`` table as a :class:`RunRecord`; a row that cannot be one is a FormatError."""
+    (
+        run_id,
+        dataset,
+        fold,
+        split,
+        submission,
+        team,
+        run_name,
+        fingerprint,
+        seed,
+        created,
+        thresholds_source,
+        external_data,
+        provenance,
+        config,
+        run_dir,
+    ) = row
+    try:
+        return RunRecord(
+            run_id=run_id,
+            dataset=dataset,
+            fold=fold,
+            split=split,
+            submission=submission,
+            team=team,
+            run_name=run_name,
+            fingerprint=fingerprint,
+            scores=scores,
+            tag_scores=tag_scores,
+            seed=seed,
+            created=created,
+            thresholds_source=thresholds_source,
+            external_data=bool(external_data),
+            provenance=json.loads(provenance),
+            config=json.loads(config),
+            run_dir=run_dir,
+        )
+    except (BadInputError, ValueError, TypeError) as exc:
+        raise FormatError(
+            f"{store_path}: run {run_id!r} cannot be read ({exc}); remove it with `harness runs delete {run_id}`"
+        ) from exc

@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,7 @@ def reserve_timestamped(
     for a directory, ``lambda p: p.touch(exist_ok=False)`` for a file), so two processes never get
     the same name.
     """
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
     parent.mkdir(parents=True, exist_ok=True)
     for n in itertools.count(1):
         path = parent / f"{stamp}{'' if n == 1 else f'-{n}'}{suffix}"

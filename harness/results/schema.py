@@ -109,7 +109,13 @@ def prediction_blobs(record: RunRecord, predictions: Any, split: Any) -> tuple[b
     if split.fingerprint != record.fingerprint:
         raise BadInputError(f"run {record.run_id!r}: the split's fingerprint differs from the record's")
     if scores.shape != split.labels.shape:
-        raise BadInputError(f"run {record.run_id!r}: predictions {scores.shape} do not match the split {split.labels.shape}")
-    row = (split.fingerprint, json.dumps(list(split.item_ids)), json.dumps(list(split.tags)),
-           to_npy(np.asarray(split.labels, dtype=bool)))
+        raise BadInputError(
+            f"run {record.run_id!r}: predictions {scores.shape} do not match the split {split.labels.shape}"
+        )
+    row = (
+        split.fingerprint,
+        json.dumps(list(split.item_ids)),
+        json.dumps(list(split.tags)),
+        to_npy(np.asarray(split.labels, dtype=bool)),
+    )
     return to_npy(scores), row

@@ -36,7 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInputError, FormatError, UnknownNameError
-from harness.results.record import THRESHOLD_SOURCES, RunRecord, checked_scores, created_utc, json_default, now_utc
+from harness.results.record import (
+    THRESHOLD_SOURCES,
+    RunRecord,
+    checked_scores,
+    created_utc,
+    json_default,
+    now_utc,
+    record_from_row,
+)
 from harness.results.schema import (
     EXTRA_SCHEMA,
     RUN_COLUMNS,
@@ -85,15 +93,25 @@ class ResultsStore:
         where = f"run {record.run_id!r}"
         # The dicts inside a frozen record are still mutable: check again what is written.
         scores = checked_scores(record.scores, where)
-        tag_scores = {tag: checked_scores(m, f"{where}, tag {tag!r}")
-                      for tag, m in record.tag_scores.items()}
+        tag_scores = {tag: checked_scores(m, f"{where}, tag {tag!r}") for tag, m in record.tag_scores.items()}
         created = record.created or now_utc()
         row = (
-            record.run_id, record.dataset, record.fold, record.split, record.submission,
-            record.team, record.run_name, record.fingerprint, record.seed, created,
-            created_utc(created, where), record.thresholds_source, int(record.external_data),
+            record.run_id,
+            record.dataset,
+            record.fold,
+            record.split,
+            record.submission,
+            record.team,
+            record.run_name,
+            record.fingerprint,
+            record.seed,
+            created,
+            created_utc(created, where),
+            record.thresholds_source,
+            int(record.external_data),
             json.dumps(record.provenance, default=json_default),
-            json.dumps(record.config, default=json_default), record.run_dir,
+            json.dumps(record.config, default=json_default),
+            record.run_dir,
         )
         blobs = prediction_blobs(record, predictions, split)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,31 +120,37 @@ class ResultsStore:
             try:
                 self._ensure_schema(conn)
                 if blobs is not None:
-                    conn.execute("INSERT OR IGNORE INTO splits (fingerprint, item_ids, tags, labels) "
-                                 "VALUES (?, ?, ?, ?)", blobs[1])
+                    conn.execute(
+                        "INSERT OR IGNORE INTO splits (fingerprint, item_ids, tags, labels) VALUES (?, ?, ?, ?)",
+                        blobs[1],
+                    )
                 exists = conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (record.run_id,)).fetchone()
                 if exists and not replace:
                     raise BadInputError(
                         f"run {record.run_id!r} is already recorded in {self.path}; pass --replace to "
-                        "record it again, or `harness runs delete RUN_ID` first")
+                        "record it again, or `harness runs delete RUN_ID` first"
+                    )
                 conn.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
                 conn.execute(
                     "INSERT INTO runs (run_id, dataset, fold, split, submission, team, run_name, "
                     "fingerprint, seed, created, created_utc, thresholds_source, external_data, "
-                    f"provenance, config, run_dir) VALUES ({', '.join('?' * len(row))})", row)
+                    f"provenance, config, run_dir) VALUES ({', '.join('?' * len(row))})",
+                    row,
+                )
                 conn.executemany(
                     "INSERT INTO scores (run_id, position, metric, value) VALUES (?, ?, ?, ?)",
-                    [(record.run_id, i, metric, value)
-                     for i, (metric, value) in enumerate(scores.items())])
+                    [(record.run_id, i, metric, value) for i, (metric, value) in enumerate(scores.items())],
+                )
                 conn.executemany(
-                    "INSERT INTO tag_scores (run_id, position, tag, metric, value) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(record.run_id, i, tag, metric, value)
-                     for i, (tag, metrics) in enumerate(tag_scores.items())
-                     for metric, value in metrics.items()])
+                    "INSERT INTO tag_scores (run_id, position, tag, metric, value) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (record.run_id, i, tag, metric, value)
+                        for i, (tag, metrics) in enumerate(tag_scores.items())
+                        for metric, value in metrics.items()
+                    ],
+                )
                 if blobs is not None:
-                    conn.execute("INSERT INTO predictions (run_id, scores) VALUES (?, ?)",
-                                 (record.run_id, blobs[0]))
+                    conn.execute("INSERT INTO predictions (run_id, scores) VALUES (?, ?)", (record.run_id, blobs[0]))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -161,8 +185,9 @@ class ResultsStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def list_runs(self, dataset: str | None = None, fold: str | None = None,
-                  split: str | None = None) -> list[RunRecord]:
+    def list_runs(
+        self, dataset: str | None = None, fold: str | None = None, split: str | None = None
+    ) -> list[RunRecord]:
         """Runs matching every filter given, newest first (by ``created``, then insertion)."""
         clauses, params = [], []
         for column, value in (("dataset", dataset), ("fold", fold), ("split", split)):
@@ -171,8 +196,7 @@ class ResultsStore:
                 params.append(value)
         return self._select(" AND ".join(clauses), params)
 
-    def run_ids(self, dataset: str | None = None, fold: str | None = None,
-                split: str | None = None) -> list[str]:
+    def run_ids(self, dataset: str | None = None, fold: str | None = None, split: str | None = None) -> list[str]:
         """Ids of the runs matching every filter given, newest first, whether or not their rows can be read.
 
         A row that cannot be made a :class:`RunRecord` still has its id: this is how a reader
@@ -189,8 +213,9 @@ class ResultsStore:
         with self._connect(write=False) as conn:
             if not self._check_schema(conn):
                 return []
-            rows = conn.execute(f"SELECT run_id FROM runs {where} ORDER BY created_utc DESC, rowid DESC",
-                                params).fetchall()
+            rows = conn.execute(
+                f"SELECT run_id FROM runs {where} ORDER BY created_utc DESC, rowid DESC", params
+            ).fetchall()
         return [str(row[0]) for row in rows]
 
     def get(self, run_id: str) -> RunRecord:
@@ -202,9 +227,12 @@ class ResultsStore:
         if self.path.exists():
             with self._connect(write=False) as conn:
                 if self._check_schema(conn):
-                    known = [row[0] for row in conn.execute(
-                        "SELECT run_id FROM runs ORDER BY created_utc DESC, rowid DESC LIMIT ?",
-                        (KNOWN_IDS_SHOWN,))]
+                    known = [
+                        row[0]
+                        for row in conn.execute(
+                            "SELECT run_id FROM runs ORDER BY created_utc DESC, rowid DESC LIMIT ?", (KNOWN_IDS_SHOWN,)
+                        )
+                    ]
         raise UnknownNameError("run", run_id, known)
 
     def predictions(self, run_id: str) -> Any:
@@ -214,7 +242,9 @@ class ResultsStore:
 
     def split_labels(self, fingerprint: str) -> tuple[tuple[str, ...], tuple[str, ...], Any] | None:
         """(item ids, tags, bool labels) of the split with this fingerprint, when recorded."""
-        row = self._fetch_one("splits", "SELECT item_ids, tags, labels FROM splits WHERE fingerprint = ?", (fingerprint,))
+        row = self._fetch_one(
+            "splits", "SELECT item_ids, tags, labels FROM splits WHERE fingerprint = ?", (fingerprint,)
+        )
         if row is None:
             return None
         return tuple(json.loads(row[0])), tuple(json.loads(row[1])), from_npy(row[2])
@@ -244,8 +274,9 @@ class ResultsStore:
                 if not self._check_schema(conn):
                     return
                 self._ensure_extra_tables(conn)
-                conn.execute("INSERT OR REPLACE INTO paired_tests (test_key, p_value) VALUES (?, ?)",
-                             (test_key, float(p_value)))
+                conn.execute(
+                    "INSERT OR REPLACE INTO paired_tests (test_key, p_value) VALUES (?, ?)", (test_key, float(p_value))
+                )
         except (sqlite3.Error, BadInputError):  # read-only or busy: the memory copy serves this build
             self._p_value_writes = False
 
@@ -272,36 +303,25 @@ class ResultsStore:
                 return []
             conn.execute("BEGIN")  # one consistent snapshot over the three tables
             rows = conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs r {where_sql} "
-                "ORDER BY r.created_utc DESC, r.rowid DESC", params).fetchall()
+                f"SELECT {RUN_COLUMNS} FROM runs r {where_sql} ORDER BY r.created_utc DESC, r.rowid DESC", params
+            ).fetchall()
             scores: dict[str, dict[str, float]] = {row[0]: {} for row in rows}
             for run_id, metric, value in conn.execute(
-                    f"SELECT s.run_id, s.metric, s.value FROM scores s JOIN runs r "
-                    f"ON r.run_id = s.run_id {where_sql} ORDER BY s.run_id, s.position", params):
+                f"SELECT s.run_id, s.metric, s.value FROM scores s JOIN runs r "
+                f"ON r.run_id = s.run_id {where_sql} ORDER BY s.run_id, s.position",
+                params,
+            ):
                 scores[run_id][metric] = value
             tags: dict[str, dict[str, dict[str, float]]] = {row[0]: {} for row in rows}
             for run_id, tag, metric, value in conn.execute(
-                    f"SELECT t.run_id, t.tag, t.metric, t.value FROM tag_scores t JOIN runs r "
-                    f"ON r.run_id = t.run_id {where_sql} "
-                    "ORDER BY t.run_id, t.position, t.rowid", params):
+                f"SELECT t.run_id, t.tag, t.metric, t.value FROM tag_scores t JOIN runs r "
+                f"ON r.run_id = t.run_id {where_sql} "
+                "ORDER BY t.run_id, t.position, t.rowid",
+                params,
+            ):
                 tags[run_id].setdefault(tag, {})[metric] = value
             conn.execute("COMMIT")
-        return [self._row_to_record(row, scores[row[0]], tags[row[0]]) for row in rows]
-
-    def _row_to_record(self, row: tuple[Any, ...], scores: dict[str, float],
-                       tag_scores: dict[str, dict[str, float]]) -> RunRecord:
-        (run_id, dataset, fold, split, submission, team, run_name, fingerprint, seed, created,
-         thresholds_source, external_data, provenance, config, run_dir) = row
-        try:
-            return RunRecord(
-                run_id=run_id, dataset=dataset, fold=fold, split=split, submission=submission,
-                team=team, run_name=run_name, fingerprint=fingerprint, scores=scores,
-                tag_scores=tag_scores, seed=seed, created=created,
-                thresholds_source=thresholds_source, external_data=bool(external_data),
-                provenance=json.loads(provenance), config=json.loads(config), run_dir=run_dir)
-        except (BadInputError, ValueError, TypeError) as exc:
-            raise FormatError(f"{self.path}: run {run_id!r} cannot be read ({exc}); remove it with "
-                              f"`harness runs delete {run_id}`") from exc
+        return [record_from_row(self.path, row, scores[row[0]], tags[row[0]]) for row in rows]
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool, timeout: float = 30.0) -> Iterator[sqlite3.Connection]:
@@ -356,13 +376,13 @@ class ResultsStore:
 
     def _check_schema(self, conn: sqlite3.Connection) -> bool:
         """True when the file holds our schema, False when it is an empty database."""
-        tables = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
             return False
         if "meta" not in tables:
-            raise self._format_error("is an SQLite database but not a harness results store "
-                                     f"(tables: {', '.join(sorted(tables))})")
+            raise self._format_error(
+                f"is an SQLite database but not a harness results store (tables: {', '.join(sorted(tables))})"
+            )
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             raise self._format_error("has no schema_version in its meta table")
@@ -371,8 +391,9 @@ class ResultsStore:
         except ValueError:
             raise self._format_error(f"has schema_version {row[0]!r}, not an integer") from None
         if version > SCHEMA_VERSION:
-            raise self._format_error(f"has schema version {version}, newer than this harness "
-                                     f"reads ({SCHEMA_VERSION}); upgrade harness")
+            raise self._format_error(
+                f"has schema version {version}, newer than this harness reads ({SCHEMA_VERSION}); upgrade harness"
+            )
         if version < SCHEMA_VERSION:  # no older versions exist yet
             raise self._format_error(f"has unknown schema version {version}")
         missing = {"runs", "scores", "tag_scores"} - tables
@@ -389,9 +410,10 @@ class ResultsStore:
                 conn.execute(statement)
         from harness import __version__
 
-        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
-                         [("schema_version", str(SCHEMA_VERSION)),
-                          ("created_by", f"harness {__version__}")])
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("schema_version", str(SCHEMA_VERSION)), ("created_by", f"harness {__version__}")],
+        )
         self._ensure_extra_tables(conn)
 
     @staticmethod

@@ -85,7 +85,9 @@ def check_submission(
     }
 
 
-def _check_fit_labels(submission: Submission, model: torch.nn.Module, num_tags: int, generator: torch.Generator) -> bool:
+def _check_fit_labels(
+    submission: Submission, model: torch.nn.Module, num_tags: int, generator: torch.Generator
+) -> bool:
     fit_labels = getattr(model, "fit_labels", None)
     if fit_labels is None:
         return False
@@ -97,7 +99,9 @@ def _check_fit_labels(submission: Submission, model: torch.nn.Module, num_tags: 
     return True
 
 
-def _checked_forward(submission: Submission, model: torch.nn.Module, x: torch.Tensor, num_tags: int, context: str) -> torch.Tensor:
+def _checked_forward(
+    submission: Submission, model: torch.nn.Module, x: torch.Tensor, num_tags: int, context: str
+) -> torch.Tensor:
     model_file = submission.model_file
     shape = tuple(x.shape)
     with submission.user_code(f"forward pass on {shape} {context}", RunFailedError):

@@ -43,8 +43,20 @@ NAME_RULE = (
 # above any real use and only stops an absurd value (1e12) from becoming an allocation failure.
 MAX_CROP_FRAMES = 3600 * MEL96.sample_rate // MEL96.hop_length
 
-_TOP_FIELDS = ("name", "title", "authors", "description", "citation", "feature", "crop_frames", "external_data",
-               "licence", "model", "optimizer", "training")
+_TOP_FIELDS = (
+    "name",
+    "title",
+    "authors",
+    "description",
+    "citation",
+    "feature",
+    "crop_frames",
+    "external_data",
+    "licence",
+    "model",
+    "optimizer",
+    "training",
+)
 _TABLE_FIELDS = {"optimizer": ("name", "lr", "weight_decay"), "training": ("batch_size", "epochs", "patience")}
 
 
@@ -213,7 +225,9 @@ def _number(table: dict[str, Any], key: str, table_name: str = "", default: floa
     """A finite TOML number (integer or float), never a string or a boolean."""
     value = _field(table, key, table_name, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{_dotted(key, table_name)} must be a finite TOML number such as {key} = 1e-3, got {_shown(value)}")
+        raise ValueError(
+            f"{_dotted(key, table_name)} must be a finite TOML number such as {key} = 1e-3, got {_shown(value)}"
+        )
     return float(value)
 
 
@@ -221,7 +235,9 @@ def _boolean(table: dict[str, Any], key: str, default: bool) -> bool:
     """A TOML boolean: ``"false"`` (a string) is refused, since ``bool("false")`` is True."""
     value = table.get(key, default)
     if not isinstance(value, bool):
-        raise ValueError(f"{key} must be a TOML boolean, {key} = true or {key} = false (no quotes), got {_shown(value)}")
+        raise ValueError(
+            f"{key} must be a TOML boolean, {key} = true or {key} = false (no quotes), got {_shown(value)}"
+        )
     return value
 
 

@@ -12,7 +12,9 @@ from types import ModuleType
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-RESULTS_BEFORE = "| benchmark | device | commit | date | figure | goal |\n|---|---|---|---|---|---|\n| old | row |\n\nRun: note\n"
+RESULTS_BEFORE = (
+    "| benchmark | device | commit | date | figure | goal |\n|---|---|---|---|---|---|\n| old | row |\n\nRun: note\n"
+)
 
 
 @pytest.fixture
@@ -42,7 +44,9 @@ def run_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str], load_script) ->
     def run(name: str, args: list[str]) -> list:
         results = tmp_path / "RESULTS.md"
         results.write_text(RESULTS_BEFORE)
-        rows = load_script(name).main(args + ["--tmp-dir", str(tmp_path), "--append-results", "--results-file", str(results)])
+        rows = load_script(name).main(
+            args + ["--tmp-dir", str(tmp_path), "--append-results", "--results-file", str(results)]
+        )
         printed = printed_rows(capsys.readouterr().out, f"| `{name}.py`")
         assert len(printed) == len(rows)
         for cells, row in zip(printed, rows):

@@ -9,7 +9,9 @@ from pathlib import Path
 
 
 def test_tiny_run_prints_positive_figures(run_tiny, tmp_path: Path) -> None:
-    rows = run_tiny("score_startup", ["--repeats", "1", "--items", "60", "--tags", "5", "--reference", str(tmp_path / "none")])
+    rows = run_tiny(
+        "score_startup", ["--repeats", "1", "--items", "60", "--tags", "5", "--reference", str(tmp_path / "none")]
+    )
 
     assert len(rows) == 2  # no reference data given: the plain and the thresholded score
     assert all(row.goal == "< 1 s (well under)" for row in rows)

@@ -26,8 +26,23 @@ def test_leaky_flag_travels(tmp_path: Path, isolated_paths: Path, fold: str, lea
     part = open_dataset("cal500exp", ROOT).split(fold, "test")
     preds = tmp_path / "preds.npy"
     np.save(preds, np.random.default_rng(0).random(part.labels.shape))
-    result = CliRunner().invoke(app, ["score", str(preds), "--dataset", "cal500exp", "--fold", fold, "--root", str(ROOT),
-                                      "--json", "--record", "--name", "me/random"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(preds),
+            "--dataset",
+            "cal500exp",
+            "--fold",
+            fold,
+            "--root",
+            str(ROOT),
+            "--json",
+            "--record",
+            "--name",
+            "me/random",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert any(f.startswith("leaky") for f in doc["flags"]) is leaky
@@ -40,8 +55,21 @@ def test_cal500_is_scored_with_the_cal500_set(tmp_path: Path) -> None:
     part = open_dataset("cal500", root).split("fold-0", "test")
     preds = tmp_path / "preds.npy"
     np.save(preds, np.random.default_rng(1).random(part.labels.shape))
-    result = CliRunner().invoke(app, ["score", str(preds), "--dataset", "cal500", "--fold", "fold-0", "--root", str(root),
-                                      "--json", "--thresholds-on-test"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(preds),
+            "--dataset",
+            "cal500",
+            "--fold",
+            "fold-0",
+            "--root",
+            str(root),
+            "--json",
+            "--thresholds-on-test",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     for key in ("F-score-macro", "hamming-loss", "one-error", "coverage-error", "ranking-loss", "LRAP", "PR-AUC-macro"):

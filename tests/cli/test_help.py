@@ -30,9 +30,23 @@ COMMANDS = _command_paths()
 def test_contract_commands_exist() -> None:
     names = {" ".join(path) for path in COMMANDS}
     for expected in (
-        "datasets list", "datasets show", "datasets fetch", "datasets prepare", "datasets verify", "datasets groundtruth",
-        "features extract", "submissions list", "submissions new", "submissions check", "run", "score", "compare",
-        "runs list", "runs show", "leaderboard build", "leaderboard serve",
+        "datasets list",
+        "datasets show",
+        "datasets fetch",
+        "datasets prepare",
+        "datasets verify",
+        "datasets groundtruth",
+        "features extract",
+        "submissions list",
+        "submissions new",
+        "submissions check",
+        "run",
+        "score",
+        "compare",
+        "runs list",
+        "runs show",
+        "leaderboard build",
+        "leaderboard serve",
     ):
         assert expected in names
 

@@ -73,7 +73,12 @@ def test_help_lists_the_choices(path: list[str], before: list[str], option: str,
 
 @pytest.mark.parametrize(("path", "before", "option", "choices"), CHOICE_OPTIONS, ids=CHOICE_IDS)
 def test_a_word_outside_the_choices_is_a_usage_error(
-    path: list[str], before: list[str], option: str, choices: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: list[str],
+    before: list[str],
+    option: str,
+    choices: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, [*path, *before, option, "nonsense"])
@@ -86,7 +91,9 @@ def test_a_word_outside_the_choices_is_a_usage_error(
 @pytest.mark.parametrize("command", ["score", "compare"])
 def test_bootstrap_has_one_meaning_and_one_help(command: str) -> None:
     """--bootstrap is a count of replicates in both commands: the same help, the same bounds."""
-    helps = {name: next(p for p in _command([name]).params if p.name == "bootstrap").help for name in ("score", "compare")}
+    helps = {
+        name: next(p for p in _command([name]).params if p.name == "bootstrap").help for name in ("score", "compare")
+    }
     assert helps["score"] == helps["compare"]
     assert f"{MIN_BOOTSTRAP} to {MAX_BOOTSTRAP}" in helps["score"]
     files = ["a.npz"] if command == "score" else ["a.npz", "b.npz"]

@@ -41,9 +41,7 @@ def test_tables_off_a_terminal_are_tsv_with_whole_values() -> None:
     table.add_row("cnn-spectrogram-simple-with-a-very-long-name", f"{safe('[/]a')}\nsecond line")
     console.print(table)
     assert out.getvalue() == (
-        "# zoo [x]\n"
-        "submission\ttitle (long)\n"
-        "cnn-spectrogram-simple-with-a-very-long-name\t[/]a second line\n"
+        "# zoo [x]\nsubmission\ttitle (long)\ncnn-spectrogram-simple-with-a-very-long-name\t[/]a second line\n"
     )
 
 

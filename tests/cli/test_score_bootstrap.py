@@ -49,7 +49,9 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_value(moods: tuple[Path,
     assert first["intervals"] == second["intervals"]
     assert set(first["intervals"]) == set(OFFICIAL_KEYS)
     for key in ("PR-AUC-macro", "ROC-AUC-macro", "F-score-micro"):
-        assert first["intervals"][key]["low"] <= first[key] + 0.02 and first[key] - 0.02 <= first["intervals"][key]["high"]
+        assert (
+            first["intervals"][key]["low"] <= first[key] + 0.02 and first[key] - 0.02 <= first["intervals"][key]["high"]
+        )
     other_seed = json.loads(runner.invoke(app, [*args, "--bootstrap-seed", "7"]).stdout)
     assert other_seed["intervals"] != first["intervals"]
     old_name = json.loads(runner.invoke(app, [*args, "--seed", "7"]).stdout)  # the hidden old name of --bootstrap-seed

@@ -88,7 +88,22 @@ def test_fold_all_records_every_fold_or_none(two_folds: Path) -> None:
         np.save(path, np.random.default_rng(2).random(dataset.split(fold, "test").labels.shape))
         files.append(str(path))
     store = two_folds / "store.sqlite"
-    one = runner.invoke(app, ["score", files[1], "--dataset", "moods", "--fold", "fold-1", "--record", "--name", "t/r", "--store", str(store)])
+    one = runner.invoke(
+        app,
+        [
+            "score",
+            files[1],
+            "--dataset",
+            "moods",
+            "--fold",
+            "fold-1",
+            "--record",
+            "--name",
+            "t/r",
+            "--store",
+            str(store),
+        ],
+    )
     assert one.exit_code == 0, one.output
     both = ["score", *files, "--dataset", "moods", "--fold", "all", "--record", "--name", "t/r", "--store", str(store)]
     refused = runner.invoke(app, both)
@@ -96,4 +111,7 @@ def test_fold_all_records_every_fold_or_none(two_folds: Path) -> None:
     assert [r.run_id for r in ResultsStore(store).list_runs()] == ["t/r@moods/fold-1/test"]
     replaced = runner.invoke(app, [*both, "--replace"])
     assert replaced.exit_code == 0, replaced.output
-    assert sorted(r.run_id for r in ResultsStore(store).list_runs()) == ["t/r@moods/fold-0/test", "t/r@moods/fold-1/test"]
+    assert sorted(r.run_id for r in ResultsStore(store).list_runs()) == [
+        "t/r@moods/fold-0/test",
+        "t/r@moods/fold-1/test",
+    ]

@@ -14,15 +14,27 @@ REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 RUN1 = REFERENCE / "mediaeval2019" / "submissions" / "YL-UTokyo" / "run1"
 pytestmark = [
     pytest.mark.reference,
-    pytest.mark.skipif(not (RUN1 / "predictions.npy").is_file(), reason=f"licensed reference data not found at {REFERENCE}"),
+    pytest.mark.skipif(
+        not (RUN1 / "predictions.npy").is_file(), reason=f"licensed reference data not found at {REFERENCE}"
+    ),
 ]
 
 
 def test_vgg6_paper_run_scores_as_published() -> None:
-    result = CliRunner().invoke(app, [
-        "score", str(RUN1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
-        "--root", str(REFERENCE / "mtg-jamendo"), "--decisions", str(RUN1 / "decisions.npy"), "--json",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(RUN1 / "predictions.npy"),
+            "--dataset",
+            "mtg-jamendo-moodtheme",
+            "--root",
+            str(REFERENCE / "mtg-jamendo"),
+            "--decisions",
+            str(RUN1 / "decisions.npy"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert round(doc["PR-AUC-macro"], 6) == 0.125564
@@ -36,20 +48,43 @@ def test_vgg6_paper_run_scores_as_published() -> None:
 
 
 def test_wrong_split_is_refused() -> None:
-    result = CliRunner().invoke(app, [
-        "score", str(RUN1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
-        "--root", str(REFERENCE / "mtg-jamendo"), "--split", "validation",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(RUN1 / "predictions.npy"),
+            "--dataset",
+            "mtg-jamendo-moodtheme",
+            "--root",
+            str(REFERENCE / "mtg-jamendo"),
+            "--split",
+            "validation",
+        ],
+    )
     assert result.exit_code == 2 and "3802 items x 56 tags" in result.output
 
 
 def test_thresholds_on_test_reproduce_the_2019_baseline_and_are_marked(isolated_paths: Path) -> None:
     results = REFERENCE / "mtg-jamendo" / "results" / "mediaeval2019"
-    published = dict(line.split("\t") for line in (results / "baseline_vggish_results.tsv").read_text().splitlines() if line)
-    result = CliRunner().invoke(app, [
-        "score", str(results / "baseline_vggish_predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
-        "--root", str(REFERENCE / "mtg-jamendo"), "--thresholds-on-test", "--json", "--record", "--name", "baseline/vggish",
-    ])
+    published = dict(
+        line.split("\t") for line in (results / "baseline_vggish_results.tsv").read_text().splitlines() if line
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(results / "baseline_vggish_predictions.npy"),
+            "--dataset",
+            "mtg-jamendo-moodtheme",
+            "--root",
+            str(REFERENCE / "mtg-jamendo"),
+            "--thresholds-on-test",
+            "--json",
+            "--record",
+            "--name",
+            "baseline/vggish",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["thresholds_source"] == "test"
@@ -63,19 +98,36 @@ def test_thresholds_on_test_reproduce_the_2019_baseline_and_are_marked(isolated_
 
     digest = hashlib.sha256((results / "baseline_vggish_predictions.npy").read_bytes()).hexdigest()
     assert record.provenance["predictions_sha256"] == digest and record.provenance["scored_at"]
-    table = CliRunner().invoke(app, [
-        "score", str(results / "baseline_vggish_predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
-        "--root", str(REFERENCE / "mtg-jamendo"), "--thresholds-on-test",
-    ])
+    table = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(results / "baseline_vggish_predictions.npy"),
+            "--dataset",
+            "mtg-jamendo-moodtheme",
+            "--root",
+            str(REFERENCE / "mtg-jamendo"),
+            "--thresholds-on-test",
+        ],
+    )
     assert "thresholds fitted on the test labels" in table.output
 
 
 def test_the_2019_winner_beats_run1_significantly() -> None:
     cp_jku = REFERENCE / "mediaeval2019" / "submissions" / "CP-JKU" / "3_avg_ensemble" / "predictions.npy"
-    result = CliRunner().invoke(app, [
-        "compare", str(cp_jku), str(RUN1 / "predictions.npy"), "--dataset", "mtg-jamendo-moodtheme",
-        "--root", str(REFERENCE / "mtg-jamendo"), "--json",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(cp_jku),
+            str(RUN1 / "predictions.npy"),
+            "--dataset",
+            "mtg-jamendo-moodtheme",
+            "--root",
+            str(REFERENCE / "mtg-jamendo"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert round(doc["value_a"], 6) == 0.154609 and round(doc["value_b"], 6) == 0.125564

@@ -82,7 +82,15 @@ def test_compare_imports_neither_torch_nor_sklearn(registry: Path) -> None:
     other = registry / "other.npy"
     np.save(other, np.random.default_rng(1).random((20, 4)).astype(np.float32))
     doc, heavy = _score_in_fresh_interpreter(
-        registry, "compare", str(registry / "test.npy"), str(other), "--dataset", "moods", "--bootstrap", "200", "--json"
+        registry,
+        "compare",
+        str(registry / "test.npy"),
+        str(other),
+        "--dataset",
+        "moods",
+        "--bootstrap",
+        "200",
+        "--json",
     )
     assert not {"torch", "sklearn"} & set(heavy)  # the vectorised bootstrap uses scipy.sparse, nothing heavier
     assert "p_value" in json.dumps(doc)

@@ -44,12 +44,16 @@ def read_metadata(root: Path) -> list[ToyRecord]:
     path = root / "metadata.tsv"
     manifest = read_json(root / "manifest.json")
     if not path.is_file() or manifest is None:
-        raise DataMissingError(f"no complete toy dataset at {root} (metadata.tsv or manifest.json "
-                               f"is missing or unreadable); run `{PREPARE_COMMAND} --root {root}`")
+        raise DataMissingError(
+            f"no complete toy dataset at {root} (metadata.tsv or manifest.json "
+            f"is missing or unreadable); run `{PREPARE_COMMAND} --root {root}`"
+        )
     data = path.read_bytes()
     if not isinstance(manifest, dict) or hashlib.sha256(data).hexdigest() != manifest.get("metadata_sha256"):
-        raise FormatError(f"{path} does not match the SHA-256 in {root / 'manifest.json'}; "
-                          f"regenerate it with `{PREPARE_COMMAND} --root {root}`")
+        raise FormatError(
+            f"{path} does not match the SHA-256 in {root / 'manifest.json'}; "
+            f"regenerate it with `{PREPARE_COMMAND} --root {root}`"
+        )
     lines = data.decode("utf-8").splitlines()
     if not lines or tuple(lines[0].split("\t")) != METADATA_HEADER:
         raise FormatError(f"{path}: header must be {' '.join(METADATA_HEADER)!r} (tab-separated)")
@@ -57,8 +61,9 @@ def read_metadata(root: Path) -> list[ToyRecord]:
     for number, line in enumerate(lines[1:], start=2):
         cells = line.split("\t")
         if len(cells) != len(METADATA_HEADER):
-            raise FormatError(f"{path}:{number}: expected {len(METADATA_HEADER)} tab-separated "
-                              f"columns, got {len(cells)}")
+            raise FormatError(
+                f"{path}:{number}: expected {len(METADATA_HEADER)} tab-separated columns, got {len(cells)}"
+            )
         name, split, tag_cell, *flags = cells
         tags = tuple(tag_cell.split(",")) if tag_cell else ()
         if split not in SPLITS:
@@ -68,6 +73,5 @@ def read_metadata(root: Path) -> list[ToyRecord]:
             raise FormatError(f"{path}:{number}: unknown tags {unknown}; known: {', '.join(TOY_TAGS)}")
         if any(f not in ("0", "1") for f in flags):
             raise FormatError(f"{path}:{number}: factor columns must be 0 or 1, got {flags}")
-        records.append(ToyRecord(item_id=name, split=split, tags=tags,
-                                 factors=tuple(f == "1" for f in flags)))
+        records.append(ToyRecord(item_id=name, split=split, tags=tags, factors=tuple(f == "1" for f in flags)))
     return records

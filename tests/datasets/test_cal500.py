@@ -71,7 +71,17 @@ def song_id(i: int) -> str:
 
 def ratings(i: int, j: int) -> list[int]:
     """Listener ratings (1..5) of song i for emotion j: a fixed pattern covering every case of the rule."""
-    patterns = [[5, 4, 4], [4, 4, 2], [5, 3, 3], [1, 2, 2], [5, 4, 3], [5, 5, 4, 1], [3, 3, 3], [5, 5, 5, 5, 1], [2, 1, 4]]
+    patterns = [
+        [5, 4, 4],
+        [4, 4, 2],
+        [5, 3, 3],
+        [1, 2, 2],
+        [5, 4, 3],
+        [5, 5, 4, 1],
+        [3, 3, 3],
+        [5, 5, 5, 5, 1],
+        [2, 1, 4],
+    ]
     return patterns[(3 * i + 5 * j + i // 8) % len(patterns)]
 
 
@@ -115,7 +125,9 @@ def write_cal500(root: Path) -> np.ndarray:
     return hard
 
 
-def write_registry(directory: Path, root: Path | None = None, folds_sha: str = "", tags: tuple[str, ...] = EMOTIONS) -> Path:
+def write_registry(
+    directory: Path, root: Path | None = None, folds_sha: str = "", tags: tuple[str, ...] = EMOTIONS
+) -> Path:
     """A cal500 registry; with ``root``, pin the fixture's source checksums."""
     pins = ""
     if root is not None:
@@ -216,17 +228,29 @@ def test_make_folds_script_is_deterministic(cal500: tuple[Path, Path, np.ndarray
     folder, root, _ = cal500
     script = REPO / "datasets" / "make_folds.py"
     out = tmp_path / "again.tsv"
-    done = subprocess.run([sys.executable, str(script), "cal500", "--root", str(root), "--out", str(out)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), "cal500", "--root", str(root), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == (folder / "parts.tsv").read_bytes()
     assert "sha256" in done.stdout and "songNames.txt" in done.stdout
-    check = subprocess.run([sys.executable, str(script), "cal500", "--root", str(root), "--check"],
-                           capture_output=True, text=True, check=False)
+    check = subprocess.run(
+        [sys.executable, str(script), "cal500", "--root", str(root), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0 and "identical" in check.stdout
     (folder / "parts.tsv").write_text((folder / "parts.tsv").read_text().replace("\t0\t", "\t1\t", 1))
-    check = subprocess.run([sys.executable, str(script), "cal500", "--root", str(root), "--check"],
-                           capture_output=True, text=True, check=False)
+    check = subprocess.run(
+        [sys.executable, str(script), "cal500", "--root", str(root), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 1 and "DIFFERS" in check.stdout
 
 
@@ -271,7 +295,9 @@ def test_parts_tsv_missing_an_item(cal500: tuple[Path, Path, np.ndarray]) -> Non
 def test_parts_tsv_under_its_former_name_is_named_in_the_error(cal500: tuple[Path, Path, np.ndarray]) -> None:
     folder, root, _ = cal500
     (folder / "parts.tsv").rename(folder / "folds.tsv")
-    with pytest.raises(DataMissingError, match=r"parts.tsv: folds file not found; .* rename .*folds.tsv, its former name, to parts.tsv"):
+    with pytest.raises(
+        DataMissingError, match=r"parts.tsv: folds file not found; .* rename .*folds.tsv, its former name, to parts.tsv"
+    ):
         open_dataset("cal500", root).split(0, "test")
 
 
@@ -305,18 +331,43 @@ def test_missing_file_names_it_and_the_source(cal500: tuple[Path, Path, np.ndarr
 @pytest.mark.parametrize(
     ("file", "edit", "needle"),
     [
-        ("hardAnnotations.txt", lambda t: t.replace("\n", ",0\n", 1), "hardAnnotations.txt:1: 10 values, vocab.txt lists 9 tags"),
-        ("hardAnnotations.txt", lambda t: "\n".join(t.splitlines()[:5] + ["0,1,x" + t.splitlines()[5][5:]] + t.splitlines()[6:]) + "\n",
-         "hardAnnotations.txt:6: 'x' is not a number"),
+        (
+            "hardAnnotations.txt",
+            lambda t: t.replace("\n", ",0\n", 1),
+            "hardAnnotations.txt:1: 10 values, vocab.txt lists 9 tags",
+        ),
+        (
+            "hardAnnotations.txt",
+            lambda t: "\n".join(t.splitlines()[:5] + ["0,1,x" + t.splitlines()[5][5:]] + t.splitlines()[6:]) + "\n",
+            "hardAnnotations.txt:6: 'x' is not a number",
+        ),
         ("hardAnnotations.txt", lambda t: t.replace("0", "2", 1), "hardAnnotations.txt:1: value '2', expected 0 or 1"),
-        ("hardAnnotations.txt", lambda t: "".join(t.splitlines(keepends=True)[:-1]), "hardAnnotations.txt: 39 rows, but songNames.txt lists 40"),
-        ("songNames.txt", lambda t: t.replace(song_id(5), song_id(2)), f"songNames.txt:6: duplicate song id '{song_id(2)}' (first on line 3)"),
+        (
+            "hardAnnotations.txt",
+            lambda t: "".join(t.splitlines(keepends=True)[:-1]),
+            "hardAnnotations.txt: 39 rows, but songNames.txt lists 40",
+        ),
+        (
+            "songNames.txt",
+            lambda t: t.replace(song_id(5), song_id(2)),
+            f"songNames.txt:6: duplicate song id '{song_id(2)}' (first on line 3)",
+        ),
         ("songNames.txt", lambda t: t.replace("\n", "\n\n", 1), "songNames.txt:2: empty line"),
-        ("vocab.txt", lambda t: t.replace("NOT-Emotion-Happy", "Emotion-Happy2"), "vocab.txt:3: expected an Emotion-X / NOT-Emotion-X pair"),
-        ("vocab.txt", lambda t: t.replace("Genre-Rock", "Emotion-Sad"), "vocab.txt:7: duplicate tag 'Emotion-Sad' (first on line 5)"),
+        (
+            "vocab.txt",
+            lambda t: t.replace("NOT-Emotion-Happy", "Emotion-Happy2"),
+            "vocab.txt:3: expected an Emotion-X / NOT-Emotion-X pair",
+        ),
+        (
+            "vocab.txt",
+            lambda t: t.replace("Genre-Rock", "Emotion-Sad"),
+            "vocab.txt:7: duplicate tag 'Emotion-Sad' (first on line 5)",
+        ),
     ],
 )
-def test_malformed_files_name_file_and_line(cal500: tuple[Path, Path, np.ndarray], file: str, edit, needle: str) -> None:  # noqa: ANN001
+def test_malformed_files_name_file_and_line(
+    cal500: tuple[Path, Path, np.ndarray], file: str, edit, needle: str
+) -> None:  # noqa: ANN001
     folder, root, _ = cal500
     path = root / file
     path.write_text(edit(path.read_text()))

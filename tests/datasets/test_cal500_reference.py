@@ -54,7 +54,10 @@ def test_cal500_survey_agreement() -> None:
     assert first.surveys_without_song == ("rajdhani_quartet-raga_hansa_kalyani",)
 
 
-@pytest.mark.parametrize(("name", "root"), [("cal500", CAL500), ("cal500-all", CAL500), ("cal500exp", CAL500EXP), ("cal500exp-67", CAL500EXP)])
+@pytest.mark.parametrize(
+    ("name", "root"),
+    [("cal500", CAL500), ("cal500-all", CAL500), ("cal500exp", CAL500EXP), ("cal500exp-67", CAL500EXP)],
+)
 def test_committed_folds_are_what_the_script_makes(name: str, root: Path) -> None:
     dataset = open_dataset(name, root)
     assert dataset.make_fold_text().encode("utf-8") == dataset.folds_file.read_bytes()
@@ -63,7 +66,9 @@ def test_committed_folds_are_what_the_script_makes(name: str, root: Path) -> Non
 def test_make_folds_script_check_mode() -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "datasets" / "make_folds.py"), "cal500", "--root", str(CAL500), "--check"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0 and "identical" in done.stdout, done.stdout + done.stderr
 
@@ -77,7 +82,9 @@ def test_cal500_every_tag_in_every_test_part() -> None:
     for k in range(10):
         test = dataset.split(f"fold-{k}", "test")
         assert (test.positives_per_tag() >= 1).all()
-        assert len(dataset.split(f"fold-{k}", "train")) + len(dataset.split(f"fold-{k}", "validation")) + len(test) == 502
+        assert (
+            len(dataset.split(f"fold-{k}", "train")) + len(dataset.split(f"fold-{k}", "validation")) + len(test) == 502
+        )
 
 
 def test_cal500_random_variant_misses_bizarre_somewhere() -> None:

@@ -15,7 +15,13 @@ from harness.datasets.checksums import tree_sha256
 from harness.datasets.fold_generators import groups_in_several_parts, positives_per_part
 from harness.errors import DataMissingError, FormatError
 
-HEADER_TAGS = ("Emotion-Angry_/_Agressive", "Emotion-Happy", "Emotion-Sad", "Instrument_-_Bass", "Instrument_-_Piano-Solo")
+HEADER_TAGS = (
+    "Emotion-Angry_/_Agressive",
+    "Emotion-Happy",
+    "Emotion-Sad",
+    "Instrument_-_Bass",
+    "Instrument_-_Piano-Solo",
+)
 EMOTIONS = HEADER_TAGS[:3]
 N_SONGS = 30
 N_PARTS = 10
@@ -88,13 +94,21 @@ def write_seglabelhard(root: Path) -> dict[str, list[tuple[float, float, list[in
     return songs
 
 
-def write_registry(directory: Path, root: Path | None, name: str = "cal500exp", tags: tuple[str, ...] = EMOTIONS) -> Path:
+def write_registry(
+    directory: Path, root: Path | None, name: str = "cal500exp", tags: tuple[str, ...] = EMOTIONS
+) -> Path:
     pins = f'"SegLabelHard" = "{tree_sha256(root / "SegLabelHard", "*.csv")}"' if root is not None else ""
     folds = [f"fold-{k}" for k in range(N_PARTS)] + [f"segment-random-{k}" for k in range(N_PARTS)]
     n_items = sum(len(song_segments(i)) for i in range(N_SONGS))
     text = REGISTRY.format(
-        name=name, n_items=n_items, n_songs=N_SONGS, pins=pins, tags=_toml_list(tags), folds=_toml_list(folds),
-        n_parts=N_PARTS, flag=LEAKY_FLAG,
+        name=name,
+        n_items=n_items,
+        n_songs=N_SONGS,
+        pins=pins,
+        tags=_toml_list(tags),
+        folds=_toml_list(folds),
+        n_parts=N_PARTS,
+        flag=LEAKY_FLAG,
     )
     (directory / name).mkdir(parents=True, exist_ok=True)
     (directory / name / "dataset.toml").write_text(text)
@@ -158,7 +172,9 @@ def test_grouped_folds_keep_songs_whole_and_reach_every_part(exp: tuple[Path, Pa
         parts = dataset.parts(dataset.folds_config.default)
         assert groups_in_several_parts(items.groups, parts) == []
         counts = positives_per_part(items.labels, parts, N_PARTS, items.groups)
-        song_positives = np.array([len({g for g, y in zip(items.groups, items.labels[:, j]) if y}) for j in range(len(dataset.tags))])
+        song_positives = np.array(
+            [len({g for g, y in zip(items.groups, items.labels[:, j]) if y}) for j in range(len(dataset.tags))]
+        )
         assert (counts[:, song_positives >= N_PARTS] >= 1).all()
         for k in range(N_PARTS):
             split = {s: dataset.split(f"fold-{k}", s) for s in ("train", "validation", "test")}
@@ -185,7 +201,10 @@ def test_verify(exp: tuple[Path, Path, dict]) -> None:
     assert by_check["count of items"].ok and by_check["count of groups"].ok
     assert by_check["fold-*: no group in two parts"].ok
     leak = next(f for f in findings if f.check.startswith("segment-random-*: leak flagged"))
-    assert "leaky: segments of one song in train and test" in leak.check and "groups have items in more than one part" in leak.detail
+    assert (
+        "leaky: segments of one song in train and test" in leak.check
+        and "groups have items in more than one part" in leak.detail
+    )
     coverage = by_check["fold-*: every tag has positives in every test part"]
     assert "impossible (fewer than 10 positive groups): Instrument_-_Piano-Solo" in coverage.detail
 
@@ -220,7 +239,10 @@ def _edit(root: Path, song: int, edit) -> Path:  # noqa: ANN001
     [
         (lambda ls: ["Start,End," + ls[0].split(",", 2)[2], *ls[1:]], ":1: header must start with Start_Time,End_Time"),
         (lambda ls: [ls[0], ls[1] + ",0.000000", *ls[2:]], ":2: 8 values, the header has 7 columns"),
-        (lambda ls: [ls[0], ls[1][: ls[1].rindex(",")] + ",0.500000", *ls[2:]], ":2: Instrument_-_Piano-Solo = '0.500000'"),
+        (
+            lambda ls: [ls[0], ls[1][: ls[1].rindex(",")] + ",0.500000", *ls[2:]],
+            ":2: Instrument_-_Piano-Solo = '0.500000'",
+        ),
         (lambda ls: [ls[0], "abc," + ls[1].split(",", 1)[1], *ls[2:]], ":2: times 'abc'"),
         (lambda ls: [ls[0], "20.0,10.0," + ls[1].split(",", 2)[2], *ls[2:]], ":2: segment 20.0-10.0 s"),
         (lambda ls: [ls[0], ls[1], ls[1], *ls[2:]], ":3: duplicate segment id"),
@@ -248,7 +270,10 @@ def test_changed_csv_fails_the_pin(exp: tuple[Path, Path, dict]) -> None:
 def test_unknown_tag_names_the_header(exp: tuple[Path, Path, dict]) -> None:
     folder, root, _ = exp
     write_registry(folder.parent, None, "cal500exp", ("Emotion-Angry_/_Aggressive",))
-    with pytest.raises(FormatError, match=r"band_00-song_00.csv:1: tag 'Emotion-Angry_/_Aggressive' of the registry is not in the header"):
+    with pytest.raises(
+        FormatError,
+        match=r"band_00-song_00.csv:1: tag 'Emotion-Angry_/_Aggressive' of the registry is not in the header",
+    ):
         open_dataset("cal500exp", root).split(0, "test")
 
 
@@ -263,7 +288,7 @@ def test_folds_for_other_segments_are_refused(exp: tuple[Path, Path, dict]) -> N
     folder, root, _ = exp
     path = folder / "parts.tsv"
     lines = path.read_text().splitlines()
-    lines[1] = "band_99-song_99/1.000-4.000" + lines[1][lines[1].index("\t"):]
+    lines[1] = "band_99-song_99/1.000-4.000" + lines[1][lines[1].index("\t") :]
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(FormatError, match="'band_99-song_99/1.000-4.000' is not in the source files"):
         open_dataset("cal500exp", root).split(0, "test")

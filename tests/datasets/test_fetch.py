@@ -106,7 +106,10 @@ def test_fetch_pinned_skips_good_files_and_replaces_bad_ones(served: Server, tmp
     pins = [PinnedFile(p, sha256_file(served.directory / p)) for p in ("x/a.txt", "x/b.txt")]
     root = tmp_path / "root"
     progress: list[tuple[int, int]] = []
-    assert fetch_pinned(pins, served.url, root, "again", lambda d, t: progress.append((d, t))) == [root / "x/a.txt", root / "x/b.txt"]
+    assert fetch_pinned(pins, served.url, root, "again", lambda d, t: progress.append((d, t))) == [
+        root / "x/a.txt",
+        root / "x/b.txt",
+    ]
     assert progress == [(1, 2), (2, 2)] and len(served.requests) == 2
     fetch_pinned(pins, served.url, root, "again")
     assert len(served.requests) == 2  # both present with the right hash: nothing downloaded
@@ -133,7 +136,9 @@ def test_fetch_splits_from_local_server(served: Server, tmp_path: Path, monkeypa
     dataset = open_dataset(NAME, root)
     written = dataset.fetch("splits")
     assert len(written) == 7 and all(p.is_file() for p in written)
-    assert (root / split_path("split-0", "test")).read_bytes() == (served.directory / split_path("split-0", "test")).read_bytes()
+    assert (root / split_path("split-0", "test")).read_bytes() == (
+        served.directory / split_path("split-0", "test")
+    ).read_bytes()
     assert not [f for f in dataset.verify() if not f.ok]
     assert dataset.split("split-0", "test").item_ids == ("track_0003005", "track_0003106", "track_0003207")
     before = len(served.requests)
@@ -141,7 +146,9 @@ def test_fetch_splits_from_local_server(served: Server, tmp_path: Path, monkeypa
     assert len(served.requests) == before  # already verified: skipped
 
 
-def test_fetch_wrong_content_fails_and_leaves_no_partial_file(served: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_wrong_content_fails_and_leaves_no_partial_file(
+    served: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_root(served.directory)
     register(tmp_path / "registry", monkeypatch, registry_toml(served.directory))
     bad = served.directory / split_path("split-1", "train")
@@ -207,7 +214,9 @@ def test_fetch_melspec_archives(served: Server, tmp_path: Path, monkeypatch: pyt
     (served.directory / "melspecs").mkdir()
     for name, data in archives.items():
         (served.directory / "melspecs" / name).write_bytes(data)
-    entries = ", ".join(f'{{ path = "{n}", sha256 = "{sha256_file(served.directory / "melspecs" / n)}" }}' for n in archives)
+    entries = ", ".join(
+        f'{{ path = "{n}", sha256 = "{sha256_file(served.directory / "melspecs" / n)}" }}' for n in archives
+    )
     extra = f'[source.melspecs]\nbase_url = "{served.url}melspecs/"\narchives = [{entries}]\n'
     register(tmp_path / "registry", monkeypatch, registry_toml(fixture, extra=extra))
     root = tmp_path / "data"
@@ -222,7 +231,9 @@ def test_fetch_melspec_archives(served: Server, tmp_path: Path, monkeypatch: pyt
     assert len(served.requests) == before  # markers say both are unpacked
 
     # a changed archive on the server: no download kept, nothing unpacked
-    (served.directory / "melspecs" / "autotagging_moodtheme_melspecs-01.tar").write_bytes(_tar({"05/3005.npy": _npy(9.0)}))
+    (served.directory / "melspecs" / "autotagging_moodtheme_melspecs-01.tar").write_bytes(
+        _tar({"05/3005.npy": _npy(9.0)})
+    )
     fresh = tmp_path / "fresh"
     with pytest.raises(FormatError, match="autotagging_moodtheme_melspecs-01.tar: checksum mismatch"):
         open_dataset(NAME, fresh).fetch("melspecs")

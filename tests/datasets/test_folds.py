@@ -106,7 +106,9 @@ def test_stratified_parts_properties(n_items: int, n_tags: int, seed: int, rate:
 
 
 def test_parts_tsv_roundtrip(tmp_path: Path) -> None:
-    text = format_parts_tsv(["a", "b/1.000-2.000", "c"], {"part": np.array([0, 2, 1]), "random_part": np.array([1, 1, 0])})
+    text = format_parts_tsv(
+        ["a", "b/1.000-2.000", "c"], {"part": np.array([0, 2, 1]), "random_part": np.array([1, 1, 0])}
+    )
     assert text == "item_id\tpart\trandom_part\na\t0\t1\nb/1.000-2.000\t2\t1\nc\t1\t0\n"
     path = tmp_path / "parts.tsv"
     path.write_text(text)
@@ -145,7 +147,10 @@ def test_folds_config(tmp_path: Path) -> None:
             "names": ["fold-0", "fold-1", "fold-2", "random-0"],
             "n_parts": 3,
             "seed": 1,
-            "sets": {"fold": {"column": "part", "method": "stratified"}, "random": {"column": "r", "method": "random", "flags": ["x"]}},
+            "sets": {
+                "fold": {"column": "part", "method": "stratified"},
+                "random": {"column": "r", "method": "random", "flags": ["x"]},
+            },
         }
     }
     config = read_folds_config(raw, tmp_path / "dataset.toml", raw["folds"]["names"])
@@ -164,5 +169,7 @@ def test_tree_sha256_is_sha256sum_of_sha256sum(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_bytes(b"second\n")
     (tmp_path / "a.txt").write_bytes(b"first\r\n")
     (tmp_path / "ignored.csv").write_bytes(b"x")
-    listing = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(tmp_path.glob("*.txt")))
+    listing = "".join(
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(tmp_path.glob("*.txt"))
+    )
     assert tree_sha256(tmp_path, "*.txt") == hashlib.sha256(listing.encode()).hexdigest()

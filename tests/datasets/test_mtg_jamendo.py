@@ -33,12 +33,23 @@ FOLDS = ("split-0", "split-1")
 # fold -> split -> rows of (track number, artist number, tags)
 PARTS: dict[str, dict[str, list[tuple[int, int, tuple[str, ...]]]]] = {
     "split-0": {
-        "train": [(948, 87, ("calm",)), (950, 87, ("happy", "sad")), (1001, 90, ("calm", "happy", "sad")), (1102, 91, ("sad",))],
+        "train": [
+            (948, 87, ("calm",)),
+            (950, 87, ("happy", "sad")),
+            (1001, 90, ("calm", "happy", "sad")),
+            (1102, 91, ("sad",)),
+        ],
         "validation": [(2003, 92, ("happy",)), (2104, 93, ("calm", "sad"))],
         "test": [(3005, 94, ("sad", "calm")), (3106, 95, ("happy",)), (3207, 95, ("calm", "happy"))],
     },
     "split-1": {
-        "train": [(2003, 92, ("happy",)), (2104, 93, ("calm", "sad")), (3005, 94, ("sad", "calm")), (3106, 95, ("happy",)), (3207, 95, ("calm", "happy"))],
+        "train": [
+            (2003, 92, ("happy",)),
+            (2104, 93, ("calm", "sad")),
+            (3005, 94, ("sad", "calm")),
+            (3106, 95, ("happy",)),
+            (3207, 95, ("calm", "happy")),
+        ],
         "validation": [(948, 87, ("calm",)), (950, 87, ("happy", "sad"))],
         "test": [(1001, 90, ("calm", "happy", "sad")), (1102, 91, ("sad",))],
     },
@@ -50,7 +61,13 @@ def split_path(fold: str, split: str) -> str:
 
 
 def tsv_row(track: int, artist: int, tags: tuple[str, ...]) -> str:
-    cells = [f"track_{track:07d}", f"artist_{artist:06d}", f"album_{artist * 10:06d}", f"{track % 100:02d}/{track}.mp3", f"{track / 10:.1f}"]
+    cells = [
+        f"track_{track:07d}",
+        f"artist_{artist:06d}",
+        f"album_{artist * 10:06d}",
+        f"{track % 100:02d}/{track}.mp3",
+        f"{track / 10:.1f}",
+    ]
     return "\t".join(cells + [f"mood/theme---{t}" for t in tags])
 
 
@@ -177,7 +194,10 @@ def test_duplicate_id_names_file_and_line(tmp_path: Path) -> None:
         ("track_0000009\tartist_000001", "2 column"),
         ("garbage", "1 column"),
         ("9\tartist_000001\talbum_000001\t09/9.mp3\t1.0\tmood/theme---calm", "TRACK_ID '9' is malformed"),
-        ("track_0000009\tartist_000001\talbum_000001\t09/9.mp3\tlong\tmood/theme---calm", "DURATION 'long' is not a number"),
+        (
+            "track_0000009\tartist_000001\talbum_000001\t09/9.mp3\tlong\tmood/theme---calm",
+            "DURATION 'long' is not a number",
+        ),
         ("track_0000009\tartist_000001\talbum_000001\t09/9.mp3\t1.0\tmood/theme---calm\t", "column 7 is an empty tag"),
         ("track_0000009\tartist_000001\talbum_000001\t/abs/9.mp3\t1.0\tmood/theme---calm", "PATH '/abs/9.mp3'"),
     ],
@@ -208,9 +228,14 @@ def test_bad_row_through_the_cli_is_one_line_exit_2(tmp_path: Path, monkeypatch:
     # re-pin so the checksum passes and the parser meets the bad row
     register(tmp_path / "registry", monkeypatch, _repinned(tmp_path / "registry", bad, root))
     out = tmp_path / "gt.npy"
-    result = runner.invoke(app, ["datasets", "groundtruth", NAME, "--fold", "split-0", "--split", "test", "-o", str(out), "--root", str(root)])
+    result = runner.invoke(
+        app,
+        ["datasets", "groundtruth", NAME, "--fold", "split-0", "--split", "test", "-o", str(out), "--root", str(root)],
+    )
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and f"{bad}:5: unknown tag 'mood/theme---angry'" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and f"{bad}:5: unknown tag 'mood/theme---angry'" in " ".join(
+        result.output.split()
+    )
     assert not out.exists()
 
 
@@ -289,7 +314,10 @@ def test_verify_detects_checksum_mismatch_and_still_audits(fixture_root: Path) -
 def test_verify_missing_file_names_fetch_command(fixture_root: Path) -> None:
     (fixture_root / split_path("split-0", "validation")).unlink()
     failed = {f.check: f.detail for f in _failed(open_dataset(NAME, fixture_root).verify())}
-    assert f"harness datasets fetch {NAME} --root {fixture_root}" in failed["checksum data/splits/split-0/autotagging_moodtheme-validation.tsv"]
+    assert (
+        f"harness datasets fetch {NAME} --root {fixture_root}"
+        in failed["checksum data/splits/split-0/autotagging_moodtheme-validation.tsv"]
+    )
     assert "split-0: split files readable" in failed
     assert not any(c.startswith("split-1") for c in failed)
 
@@ -356,7 +384,22 @@ def test_source_checksum_digests_the_pins(fixture_root: Path, tmp_path: Path, mo
 def test_groundtruth_cli(fixture_root: Path, tmp_path: Path) -> None:
     out, ids = tmp_path / "gt.npy", tmp_path / "ids.txt"
     result = runner.invoke(
-        app, ["datasets", "groundtruth", NAME, "--fold", "split-0", "--split", "test", "-o", str(out), "--ids-out", str(ids), "--root", str(fixture_root)]
+        app,
+        [
+            "datasets",
+            "groundtruth",
+            NAME,
+            "--fold",
+            "split-0",
+            "--split",
+            "test",
+            "-o",
+            str(out),
+            "--ids-out",
+            str(ids),
+            "--root",
+            str(fixture_root),
+        ],
     )
     assert result.exit_code == 0, result.output
     gt = np.load(out)

@@ -22,7 +22,9 @@ NAME = "mtg-jamendo-moodtheme"
 
 pytestmark = [
     pytest.mark.reference,
-    pytest.mark.skipif(not (MTG / "data" / "splits").is_dir(), reason=f"MTG-Jamendo reference files not found at {MTG}"),
+    pytest.mark.skipif(
+        not (MTG / "data" / "splits").is_dir(), reason=f"MTG-Jamendo reference files not found at {MTG}"
+    ),
 ]
 
 runner = CliRunner()
@@ -78,7 +80,22 @@ def test_verify_is_clean(dataset) -> None:
 def test_groundtruth_equals_mediaeval2019(tmp_path: Path) -> None:
     out, ids = tmp_path / "gt.npy", tmp_path / "ids.txt"
     result = runner.invoke(
-        app, ["datasets", "groundtruth", NAME, "--fold", "split-0", "--split", "test", "-o", str(out), "--ids-out", str(ids), "--root", str(MTG)]
+        app,
+        [
+            "datasets",
+            "groundtruth",
+            NAME,
+            "--fold",
+            "split-0",
+            "--split",
+            "test",
+            "-o",
+            str(out),
+            "--ids-out",
+            str(ids),
+            "--root",
+            str(MTG),
+        ],
     )
     assert result.exit_code == 0, result.output
     ours = np.load(out)

@@ -33,7 +33,9 @@ def test_bad_registry_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         load_spec("broken")
 
 
-def test_a_square_size_that_is_not_a_stft_square_size_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_square_size_that_is_not_a_stft_square_size_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "odd").mkdir()
     (tmp_path / "odd" / "dataset.toml").write_text(
         'name = "odd"\nfamily = "toy"\n[tags]\nnames = ["a"]\n[folds]\nnames = ["split-0"]\n[protocol]\nsquare_size = 256\n'
@@ -98,7 +100,10 @@ def test_a_utf8_byte_order_mark_is_read_as_utf8(tmp_path: Path, monkeypatch: pyt
     ("data", "message"),
     [
         (GOOD.encode("utf-16"), r"mine/dataset.toml: UTF-16 text \(byte-order mark FF FE\); save it as UTF-8"),
-        (GOOD.replace('"a"', '"\xe4"').encode("latin-1"), r"mine/dataset.toml:5: not UTF-8 text \(byte 0xE4 at offset \d+\)"),
+        (
+            GOOD.replace('"a"', '"\xe4"').encode("latin-1"),
+            r"mine/dataset.toml:5: not UTF-8 text \(byte 0xE4 at offset \d+\)",
+        ),
         (GOOD.replace('["a", "b"]', '"ab"').encode(), r"tags.names = 'ab'; it must be a non-empty list"),
         (GOOD.replace('["a", "b"]', '["a", 1]').encode(), r"tags.names holds 1"),
         (GOOD.replace('["split-0"]', '["split-0", "split-0"]').encode(), r"folds.names lists 'split-0' more than once"),
@@ -106,13 +111,19 @@ def test_a_utf8_byte_order_mark_is_read_as_utf8(tmp_path: Path, monkeypatch: pyt
         (GOOD + "max_epochs = 1.5\n", r"max_epochs must be a positive integer \(>= 1\), got 1.5"),
         (GOOD + "eval_crops_test = false\n", r"eval_crops_test must be a positive integer \(>= 1\), got False"),
         (GOOD + 'feature = "chroma"\n', r"feature must be one of mel96, stft-square, got 'chroma'"),
-        (GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "hamming-loss"'),
-         r"primary_metric 'hamming-loss' is not a metric of the 'official' set"),
-        (GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "mAP"'),
-         r"primary_metric 'mAP' is not a metric of the 'official' set; known: ROC-AUC-macro, PR-AUC-macro"),
+        (
+            GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "hamming-loss"'),
+            r"primary_metric 'hamming-loss' is not a metric of the 'official' set",
+        ),
+        (
+            GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "mAP"'),
+            r"primary_metric 'mAP' is not a metric of the 'official' set; known: ROC-AUC-macro, PR-AUC-macro",
+        ),
     ],
 )
-def test_hand_typed_mistakes_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes | str, message: str) -> None:
+def test_hand_typed_mistakes_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes | str, message: str
+) -> None:
     _registry(tmp_path, monkeypatch, data if isinstance(data, bytes) else data.encode())
     with pytest.raises(FormatError, match=message):
         load_spec("mine")
@@ -120,7 +131,11 @@ def test_hand_typed_mistakes_are_named(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_the_cal500_metric_set_accepts_its_own_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = GOOD.replace('primary_metric = "PR-AUC-macro"', 'primary_metric = "F1-macro"\nmetric_set = "cal500"')
-    _registry(tmp_path, monkeypatch, text.replace('selection_metric = "PR-AUC-macro"', 'selection_metric = "hamming-loss"').encode())
+    _registry(
+        tmp_path,
+        monkeypatch,
+        text.replace('selection_metric = "PR-AUC-macro"', 'selection_metric = "hamming-loss"').encode(),
+    )
     spec = load_spec("mine")
     # F1-macro is the metric registry's alias of F-score-macro: the spec holds the canonical key
     assert spec.primary_metric == "F-score-macro" and spec.protocol.selection_metric == "hamming-loss"

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from dataset_readers import read_metadata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataset_readers import read_metadata
 from harness.datasets.toy import FACTORS, TOY_TAGS, ToyConfig, draw_item, split_sizes, tags_from_factors
 from harness.datasets.toy_files import audio_path, generate_toy, toy_is_complete
 from harness.datasets.toy_synth import PEAK_CEILING, synthesize
@@ -55,8 +55,7 @@ def decoded(root: Path, item_id: str) -> tuple[np.ndarray, int]:
 
 
 def items_with(config: ToyConfig, factor: str, value: bool, count: int) -> list:
-    chosen = [item for item in (draw_item(config, i) for i in range(config.n_items))
-              if item.factor(factor) == value]
+    chosen = [item for item in (draw_item(config, i) for i in range(config.n_items)) if item.factor(factor) == value]
     assert len(chosen) >= count, f"not enough items with {factor}={value}"
     return chosen[:count]
 
@@ -68,28 +67,37 @@ def items_with(config: ToyConfig, factor: str, value: bool, count: int) -> list:
 def test_constants() -> None:
     assert TOY_TAGS == ("energetic", "calm", "happy", "sad", "dark", "uplifting", "aggressive", "relaxing")
     assert FACTORS == ("fast", "major", "loud", "bright", "percussive")
-    assert ToyConfig() == ToyConfig(seed=20261122, n_items=400, duration_s=30.0, sample_rate=12000,
-                                    label_noise=0.03, split_fractions=(0.5, 0.25, 0.25))
+    assert ToyConfig() == ToyConfig(
+        seed=20261122,
+        n_items=400,
+        duration_s=30.0,
+        sample_rate=12000,
+        label_noise=0.03,
+        split_fractions=(0.5, 0.25, 0.25),
+    )
 
 
-@pytest.mark.parametrize("changes", [
-    {"n_items": 0},
-    {"n_items": 2},
-    {"n_items": 12.0},
-    {"seed": -1},
-    {"seed": True},
-    {"duration_s": 0.0},
-    {"duration_s": -3.0},
-    {"duration_s": float("nan")},
-    {"sample_rate": 0},
-    {"sample_rate": 12000.5},
-    {"label_noise": -0.01},
-    {"label_noise": 0.5},
-    {"split_fractions": (0.5, 0.25, 0.2)},
-    {"split_fractions": (0.5, 0.5)},
-    {"split_fractions": (1.0, 0.0, 0.0)},
-    {"split_fractions": (0.9, 0.05, 0.05), "n_items": 5},  # empty validation split
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"n_items": 0},
+        {"n_items": 2},
+        {"n_items": 12.0},
+        {"seed": -1},
+        {"seed": True},
+        {"duration_s": 0.0},
+        {"duration_s": -3.0},
+        {"duration_s": float("nan")},
+        {"sample_rate": 0},
+        {"sample_rate": 12000.5},
+        {"label_noise": -0.01},
+        {"label_noise": 0.5},
+        {"split_fractions": (0.5, 0.25, 0.2)},
+        {"split_fractions": (0.5, 0.5)},
+        {"split_fractions": (1.0, 0.0, 0.0)},
+        {"split_fractions": (0.9, 0.05, 0.05), "n_items": 5},  # empty validation split
+    ],
+)
 def test_bad_config_raises(changes: dict) -> None:
     with pytest.raises(BadInputError, match="toy config"):
         ToyConfig(**changes)
@@ -121,8 +129,7 @@ def test_draw_item_depends_only_on_seed_and_index() -> None:
         assert x == draw_item(a, i)
         assert dataclasses.replace(x, split="") == dataclasses.replace(y, split="")
     other_seed = ToyConfig(n_items=50, seed=1)
-    assert [draw_item(a, i).factors for i in range(50)] != [
-        draw_item(other_seed, i).factors for i in range(50)]
+    assert [draw_item(a, i).factors for i in range(50)] != [draw_item(other_seed, i).factors for i in range(50)]
 
 
 def test_synthesize_is_deterministic() -> None:
@@ -206,8 +213,7 @@ def test_split_sizes_property(n_items: int, validation: float, test: float) -> N
 def test_label_noise_rate(noise: float) -> None:
     n_items = 3000
     config = ToyConfig(n_items=n_items, label_noise=noise)
-    flips = sum(len(set(item.tags) ^ set(item.clean_tags))
-                for item in (draw_item(config, i) for i in range(n_items)))
+    flips = sum(len(set(item.tags) ^ set(item.clean_tags)) for item in (draw_item(config, i) for i in range(n_items)))
     cells = n_items * len(TOY_TAGS)
     sd = np.sqrt(noise * (1 - noise) / cells)
     assert abs(flips / cells - noise) < 5 * sd
@@ -278,10 +284,14 @@ def frame_energy_db_std(audio: np.ndarray, frame: int = 256) -> float:
 
 
 def test_percussive_items_have_much_larger_frame_energy_variance() -> None:
-    percussive = [frame_energy_db_std(synthesize(item, FACTOR_CONFIG))
-                  for item in items_with(FACTOR_CONFIG, "percussive", True, 8)]
-    sustained = [frame_energy_db_std(synthesize(item, FACTOR_CONFIG))
-                 for item in items_with(FACTOR_CONFIG, "percussive", False, 8)]
+    percussive = [
+        frame_energy_db_std(synthesize(item, FACTOR_CONFIG))
+        for item in items_with(FACTOR_CONFIG, "percussive", True, 8)
+    ]
+    sustained = [
+        frame_energy_db_std(synthesize(item, FACTOR_CONFIG))
+        for item in items_with(FACTOR_CONFIG, "percussive", False, 8)
+    ]
     assert np.mean(percussive) > 3.0 * np.mean(sustained)
     assert min(percussive) > max(sustained)
 
@@ -349,11 +359,20 @@ def test_generated_files(generated: Path) -> None:
     assert len(lines) == 1 + SMALL.n_items
     for i, line in enumerate(lines[1:]):
         item = draw_item(SMALL, i)
-        assert line.split("\t") == [item.item_id, item.split, ",".join(item.tags),
-                                    *("1" if f else "0" for f in item.factors)]
+        assert line.split("\t") == [
+            item.item_id,
+            item.split,
+            ",".join(item.tags),
+            *("1" if f else "0" for f in item.factors),
+        ]
         info = sf.info(str(audio_path(generated, item.item_id)))
         assert (info.format, info.subtype, info.samplerate, info.channels, info.frames) == (
-            "FLAC", "PCM_16", 12000, 1, 36000)
+            "FLAC",
+            "PCM_16",
+            12000,
+            1,
+            36000,
+        )
     assert sorted(p.name for p in (generated / "audio").iterdir()) == [f"toy-{i:04d}.flac" for i in range(12)]
     manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["config"] == SMALL.as_dict()

@@ -67,7 +67,8 @@ def test_single_fold_from_split_column(tmp_path: Path, monkeypatch: pytest.Monke
 def test_folds_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     items = "id\tpath\ttags\n" + "".join(f"s{i}\ts{i}.wav\thappy\n" for i in range(3))
     folds = "id\tfold\tsplit\n" + "".join(
-        f"s{i}\t{fold}\t{split}\n" for fold, order in (("a", (0, 1, 2)), ("b", (1, 2, 0)))
+        f"s{i}\t{fold}\t{split}\n"
+        for fold, order in (("a", (0, 1, 2)), ("b", (1, 2, 0)))
         for i, split in zip(order, ("train", "validation", "test"))
     )
     _register(tmp_path, monkeypatch, items, folds)
@@ -149,7 +150,9 @@ def test_source_checksum_follows_items_paths_and_audio(tmp_path: Path, monkeypat
 
 
 def test_source_checksum_follows_the_folds_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folds = "id\tfold\tsplit\n" + "".join(f"s{i}\ta\t{split}\n" for i, split in enumerate(("train", "validation", "test")))
+    folds = "id\tfold\tsplit\n" + "".join(
+        f"s{i}\ta\t{split}\n" for i, split in enumerate(("train", "validation", "test"))
+    )
     registry, root = _with_audio(tmp_path, monkeypatch, folds + "".join(f"s{i}\tb\ttrain\n" for i in range(3)))
     first = open_dataset("moods", root).source_checksum()
     (registry / "folds.tsv").write_text(folds)
@@ -167,10 +170,15 @@ def test_a_utf8_bom_items_file_keeps_its_id_column(tmp_path: Path, monkeypatch: 
     [
         (ITEMS.encode("utf-16"), "items.tsv: UTF-16 text (byte-order mark FF FE); save it as UTF-8"),
         (ITEMS.replace("s2\t", "s\xe92\t").encode("latin-1"), "items.tsv:4: not UTF-8 text (byte 0xE9"),
-        ((ITEMS + 's9\t"unclosed\thappy\ttrain\n' + "x" * 200_000 + "\n").encode(), "items.tsv:7: field larger than field limit"),
+        (
+            (ITEMS + 's9\t"unclosed\thappy\ttrain\n' + "x" * 200_000 + "\n").encode(),
+            "items.tsv:7: field larger than field limit",
+        ),
     ],
 )
-def test_unreadable_items_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, message: str) -> None:
+def test_unreadable_items_files_name_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, message: str
+) -> None:
     registry = _register(tmp_path, monkeypatch, ITEMS)
     (registry / "items.tsv").write_bytes(data)
     with pytest.raises(FormatError) as error:

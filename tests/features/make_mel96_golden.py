@@ -46,8 +46,15 @@ def essentia_mel(audio: np.ndarray) -> np.ndarray:
     windowing = Windowing(type="hann", normalized=False, zeroPadding=0)
     spectrum = Spectrum()
     melbands = MelBands(
-        numberBands=96, sampleRate=SAMPLE_RATE, lowFrequencyBound=0, highFrequencyBound=SAMPLE_RATE / 2,
-        inputSize=512 // 2 + 1, weighting="linear", normalize="unit_tri", warpingFormula="slaneyMel", type="power",
+        numberBands=96,
+        sampleRate=SAMPLE_RATE,
+        lowFrequencyBound=0,
+        highFrequencyBound=SAMPLE_RATE / 2,
+        inputSize=512 // 2 + 1,
+        weighting="linear",
+        normalize="unit_tri",
+        warpingFormula="slaneyMel",
+        type="power",
     )
     amp2db = UnaryOperator(type="lin2db", scale=2)
     pool = essentia.Pool()
@@ -63,7 +70,9 @@ def main() -> None:
     mel = essentia_mel(audio).astype(np.float32)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, audio=audio, mel=mel, essentia_version=np.array(essentia.__version__))
-    print(f"{OUT}: audio {audio.shape}, mel {mel.shape}, range {mel.min():.1f}..{mel.max():.1f} dB, essentia {essentia.__version__}")
+    print(
+        f"{OUT}: audio {audio.shape}, mel {mel.shape}, range {mel.min():.1f}..{mel.max():.1f} dB, essentia {essentia.__version__}"
+    )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import soundfile as sf
+import torch
 
 from harness.errors import DataMissingError, FormatError
 from harness.features.extract import extract_file, extract_many
@@ -32,7 +32,6 @@ def test_build_and_read_back(tmp_path: Path) -> None:
         store.index.positions(["item-9"])
 
 
-
 @pytest.mark.parametrize("chunk_bytes", [1, 96 * 2 * 7, 96 * 2 * 46, 2**30])  # 1 row, 7 rows (uneven), all, more
 def test_to_tensor_copies_the_whole_store_in_chunks(tmp_path: Path, chunk_bytes: int) -> None:
     items = _items()
@@ -41,6 +40,7 @@ def test_to_tensor_copies_the_whole_store_in_chunks(tmp_path: Path, chunk_bytes:
     assert tensor.dtype == torch.float16 and tensor.shape == (46, 96)
     np.testing.assert_array_equal(tensor.numpy(), np.asarray(store.features))
     tensor[0, 0] = 1.0  # a writable tensor of its own, not a view of the read-only file
+
 
 def test_rebuild_replaces_atomically(tmp_path: Path) -> None:
     items = _items()

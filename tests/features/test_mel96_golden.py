@@ -35,7 +35,9 @@ def test_same_frames_as_essentia(golden: dict[str, np.ndarray]) -> None:
 def test_within_a_small_fraction_of_a_db(golden: dict[str, np.ndarray]) -> None:
     ours = Mel96()(torch.from_numpy(golden["audio"])).numpy()
     diff = np.abs(ours - golden["mel"])
-    assert diff.max() < TOLERANCE_DB, f"max |difference| {diff.max():.4f} dB at {np.unravel_index(diff.argmax(), diff.shape)}"
+    assert diff.max() < TOLERANCE_DB, (
+        f"max |difference| {diff.max():.4f} dB at {np.unravel_index(diff.argmax(), diff.shape)}"
+    )
     assert diff.mean() < 0.005
 
 
@@ -52,8 +54,17 @@ def test_the_periodic_window_would_not_agree(golden: dict[str, np.ndarray]) -> N
     import torchaudio
 
     transform = torchaudio.transforms.MelSpectrogram(
-        sample_rate=12000, n_fft=512, hop_length=256, n_mels=96, f_min=0.0, f_max=6000.0, power=2.0,
-        center=True, pad_mode="constant", norm="slaney", mel_scale="slaney",
+        sample_rate=12000,
+        n_fft=512,
+        hop_length=256,
+        n_mels=96,
+        f_min=0.0,
+        f_max=6000.0,
+        power=2.0,
+        center=True,
+        pad_mode="constant",
+        norm="slaney",
+        mel_scale="slaney",
     )
     audio = torch.nn.functional.pad(torch.from_numpy(golden["audio"]), (0, -len(golden["audio"]) % 256))
     periodic = (20 * torch.log10(torch.clamp(transform(audio), min=1e-10))).numpy()

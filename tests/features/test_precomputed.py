@@ -12,7 +12,9 @@ from harness.datasets import open_dataset
 from harness.errors import DataMissingError
 from harness.features.extract import prepare_features
 
-_spec = importlib.util.spec_from_file_location("mtg_fixtures", Path(__file__).resolve().parents[1] / "datasets" / "test_mtg_jamendo.py")
+_spec = importlib.util.spec_from_file_location(
+    "mtg_fixtures", Path(__file__).resolve().parents[1] / "datasets" / "test_mtg_jamendo.py"
+)
 mtg = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mtg)
 

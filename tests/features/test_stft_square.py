@@ -51,6 +51,8 @@ def test_short_segments_and_bad_sizes_refused() -> None:
 def test_cli_extract(tmp_path: Path) -> None:
     sf.write(tmp_path / "a.wav", np.random.default_rng(0).normal(0, 0.1, 44100).astype(np.float32), 44100)
     out = tmp_path / "a.npy"
-    result = CliRunner().invoke(app, ["features", "extract", "--kind", "stft-square", "--size", "513", str(tmp_path / "a.wav"), "-o", str(out)])
+    result = CliRunner().invoke(
+        app, ["features", "extract", "--kind", "stft-square", "--size", "513", str(tmp_path / "a.wav"), "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert np.load(out).shape == (513, 513)

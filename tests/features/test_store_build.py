@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.datasets import open_dataset
+from harness.errors import FormatError
 from harness.features import store as store_module
 from harness.features.extract import extract_file, prepare_features
 from harness.features.store import JOURNAL_FILE, FeatureStore, StoreBuilder
-from harness.errors import FormatError
 from harness.protocol.crops import CropGatherer
 
 runner = CliRunner()
@@ -138,7 +138,9 @@ def _bad_audio_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (registry / "dataset.toml").write_text(DATASET_TOML)
     rows = ["id\tpath\ttags\tsplit"]
     for i, item in enumerate(GOOD + tuple(BAD)):
-        rows.append(f"{item}\taudio/{item}.{'mp3' if item == 'notaudio' else 'wav'}\t{'happy' if i % 2 else 'sad'}\t{'train' if i < 6 else 'validation'}")
+        rows.append(
+            f"{item}\taudio/{item}.{'mp3' if item == 'notaudio' else 'wav'}\t{'happy' if i % 2 else 'sad'}\t{'train' if i < 6 else 'validation'}"
+        )
     (registry / "items.tsv").write_text("\n".join(rows) + "\n")
     monkeypatch.setenv("HARNESS_REGISTRY", str(registry.parent))
     root = tmp_path / "root"
@@ -229,7 +231,9 @@ def test_a_store_moved_aside_by_a_crash_is_put_back(tmp_path: Path) -> None:
     assert not (tmp_path / ".mel96.old").exists()
 
 
-def test_a_second_prepare_waits_for_the_first_and_reuses_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_prepare_waits_for_the_first_and_reuses_its_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import threading
 
     from harness.datasets.lock import prepare_lock

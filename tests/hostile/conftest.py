@@ -25,9 +25,13 @@ def readonly_dir(tmp_path: Path) -> Iterator[Path]:
         yield folder
         folder.chmod(0o755)
         return
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "harness-ro", str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "harness-ro", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs as root here ({mounted.stderr.strip()}); the ENOTDIR cases still run")
+        pytest.skip(
+            f"cannot mount a read-only tmpfs as root here ({mounted.stderr.strip()}); the ENOTDIR cases still run"
+        )
     try:
         yield folder
     finally:

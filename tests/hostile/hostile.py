@@ -45,16 +45,26 @@ def cli_process(
     """``harness ARGS`` as a real process (``python -m harness.cli``), with this test's environment."""
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout, cwd=cwd or REPO, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
     )
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start_process(*args: str | os.PathLike[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen[str]:
+def start_process(
+    *args: str | os.PathLike[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[str]:
     """``harness ARGS`` started in the background (read it with ``.communicate()``)."""
     return subprocess.Popen(
         [sys.executable, "-m", "harness.cli", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd or REPO, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -77,17 +77,46 @@ def _set(text: str, old: str, new: str) -> str:
 # -- 1. registry and items files --------------------------------------------------------------------
 
 ENCODED: dict[str, tuple[str, bytes, tuple[str, ...]]] = {
-    "toml-utf16-le": ("dataset.toml", TOML.encode("utf-16"), ("dataset.toml", "UTF-16 text (byte-order mark FF FE); save it as UTF-8")),
-    "toml-utf16-be": ("dataset.toml", b"\xfe\xff" + TOML.encode("utf-16-be"), ("dataset.toml", "UTF-16 text (byte-order mark FE FF)")),
-    "toml-utf32": ("dataset.toml", TOML.encode("utf-32"), ("dataset.toml", "UTF-32 text (byte-order mark FF FE 00 00)")),
-    "toml-latin1": ("dataset.toml", TOML.replace('citation = "me"', 'citation = "Andr\xe9"').encode("latin-1"), ("dataset.toml:4: not UTF-8 text (byte 0xE9", "save it as UTF-8")),
-    "items-utf16": ("items.tsv", ITEMS.encode("utf-16"), ("items.tsv", "UTF-16 text (byte-order mark FF FE); save it as UTF-8")),
-    "items-latin1": ("items.tsv", ITEMS.replace("s3\t", "s\xe73\t").encode("latin-1"), ("items.tsv:5: not UTF-8 text (byte 0xE7", "save it as UTF-8")),
+    "toml-utf16-le": (
+        "dataset.toml",
+        TOML.encode("utf-16"),
+        ("dataset.toml", "UTF-16 text (byte-order mark FF FE); save it as UTF-8"),
+    ),
+    "toml-utf16-be": (
+        "dataset.toml",
+        b"\xfe\xff" + TOML.encode("utf-16-be"),
+        ("dataset.toml", "UTF-16 text (byte-order mark FE FF)"),
+    ),
+    "toml-utf32": (
+        "dataset.toml",
+        TOML.encode("utf-32"),
+        ("dataset.toml", "UTF-32 text (byte-order mark FF FE 00 00)"),
+    ),
+    "toml-latin1": (
+        "dataset.toml",
+        TOML.replace('citation = "me"', 'citation = "Andr\xe9"').encode("latin-1"),
+        ("dataset.toml:4: not UTF-8 text (byte 0xE9", "save it as UTF-8"),
+    ),
+    "items-utf16": (
+        "items.tsv",
+        ITEMS.encode("utf-16"),
+        ("items.tsv", "UTF-16 text (byte-order mark FF FE); save it as UTF-8"),
+    ),
+    "items-latin1": (
+        "items.tsv",
+        ITEMS.replace("s3\t", "s\xe73\t").encode("latin-1"),
+        ("items.tsv:5: not UTF-8 text (byte 0xE7", "save it as UTF-8"),
+    ),
     "items-huge-field": (
-        "items.tsv", (ITEMS + 's9\t"' + "x" * (csv.field_size_limit() + 10) + "\thappy\ttrain\n").encode(),
+        "items.tsv",
+        (ITEMS + 's9\t"' + "x" * (csv.field_size_limit() + 10) + "\thappy\ttrain\n").encode(),
         ("items.tsv:7: field larger than field limit", "unbalanced"),
     ),
-    "items-control-id": ("items.tsv", ITEMS.replace("s2\t", "s\x1b[2J2\t").encode(), ("items.tsv:4: id", "control character")),
+    "items-control-id": (
+        "items.tsv",
+        ITEMS.replace("s2\t", "s\x1b[2J2\t").encode(),
+        ("items.tsv:4: id", "control character"),
+    ),
 }
 
 
@@ -102,7 +131,11 @@ def test_an_unreadable_registry_or_items_file_is_one_line(registry: Path, case: 
 
 def test_a_tsv_folds_file_in_utf16_is_one_line(registry: Path) -> None:
     (registry / "dataset.toml").write_text(
-        _set(_set(TOML, 'names = ["split-0"]', 'names = ["a"]'), 'items = "items.tsv"', 'items = "items.tsv"\nfolds = "folds.tsv"')
+        _set(
+            _set(TOML, 'names = ["split-0"]', 'names = ["a"]'),
+            'items = "items.tsv"',
+            'items = "items.tsv"\nfolds = "folds.tsv"',
+        )
     )
     (registry / "folds.tsv").write_bytes("id\tfold\tsplit\ns0\ta\ttrain\n".encode("utf-16"))
     assert_clean_error(cli("datasets", "show", "moods"), "folds.tsv", "UTF-16 text (byte-order mark FF FE)")
@@ -125,11 +158,19 @@ BAD_TOML: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "tags-a-string": ('names = ["happy", "sad", "calm"]', 'names = "sad"', ("tags.names = 'sad'", "non-empty list")),
     "tags-empty": ('names = ["happy", "sad", "calm"]', "names = []", ("tags.names = []",)),
     "tags-empty-name": ('names = ["happy", "sad", "calm"]', 'names = ["happy", ""]', ("tags.names holds ''",)),
-    "tags-duplicate": ('names = ["happy", "sad", "calm"]', 'names = ["happy", "sad", "happy"]', ("'happy' more than once",)),
+    "tags-duplicate": (
+        'names = ["happy", "sad", "calm"]',
+        'names = ["happy", "sad", "happy"]',
+        ("'happy' more than once",),
+    ),
     "tags-missing": ('names = ["happy", "sad", "calm"]', 'list = ["happy"]', ("missing field 'tags.names'",)),
     "folds-a-string": ('names = ["split-0"]', 'names = "split-0"', ("folds.names = 'split-0'",)),
-    "tags-not-a-table": ("[tags]\nnames = [\"happy\", \"sad\", \"calm\"]\n", "", ()),  # filled in below
-    "crops-zero": ("eval_crops_test = 20", "eval_crops_test = 0", ("eval_crops_test must be a positive integer", "got 0")),
+    "tags-not-a-table": ('[tags]\nnames = ["happy", "sad", "calm"]\n', "", ()),  # filled in below
+    "crops-zero": (
+        "eval_crops_test = 20",
+        "eval_crops_test = 0",
+        ("eval_crops_test must be a positive integer", "got 0"),
+    ),
     "crops-negative": ("eval_crops_test = 20", "eval_crops_test = -3", ("eval_crops_test", "got -3")),
     "crops-float": ("eval_crops_test = 20", "eval_crops_test = 20.0", ("eval_crops_test", "got 20.0")),
     "crops-string": ("eval_crops_test = 20", 'eval_crops_test = "20"', ("eval_crops_test", "got '20'")),
@@ -139,22 +180,43 @@ BAD_TOML: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "epochs-bool": ("max_epochs = 2", "max_epochs = true", ("max_epochs", "got True")),
     "square-bool": ("max_epochs = 2", "max_epochs = 2\nsquare_size = true", ("square_size must be one of", "got True")),
     "all-folds-string": ("max_epochs = 2", 'max_epochs = 2\nall_folds = "yes"', ("all_folds must be true or false",)),
-    "unknown-protocol-field": ("max_epochs = 2", "max_epochs = 2\ncrops = 3", ("[protocol] has no field 'crops'", "known: feature")),
-    "unknown-feature": ('feature = "mel96"', 'feature = "mfcc"', ("feature must be one of mel96, stft-square", "'mfcc'")),
-    "unknown-primary-metric": ('primary_metric = "PR-AUC-macro"', 'primary_metric = "accuracy"', ("primary_metric 'accuracy'", "known: ROC-AUC-macro")),
+    "unknown-protocol-field": (
+        "max_epochs = 2",
+        "max_epochs = 2\ncrops = 3",
+        ("[protocol] has no field 'crops'", "known: feature"),
+    ),
+    "unknown-feature": (
+        'feature = "mel96"',
+        'feature = "mfcc"',
+        ("feature must be one of mel96, stft-square", "'mfcc'"),
+    ),
+    "unknown-primary-metric": (
+        'primary_metric = "PR-AUC-macro"',
+        'primary_metric = "accuracy"',
+        ("primary_metric 'accuracy'", "known: ROC-AUC-macro"),
+    ),
     "selection-metric-of-another-set": (
-        'selection_metric = "PR-AUC-macro"', 'selection_metric = "hamming-loss"',
+        'selection_metric = "PR-AUC-macro"',
+        'selection_metric = "hamming-loss"',
         ("selection_metric 'hamming-loss' is not a metric of the 'official' set",),
     ),
     "name-not-a-string": ('name = "moods"', "name = 5", ("name = 5", "text in quotes")),
     "family-a-list": ('family = "tsv"', 'family = ["tsv"]', ("family = ['tsv']",)),
     "title-a-number": ('title = "My moods"', "title = 3", ("title = 3",)),
-    "citation-a-table": ('citation = "me"', "citation = { by = \"me\" }", ("citation = {'by': 'me'}",)),
+    "citation-a-table": ('citation = "me"', 'citation = { by = "me" }', ("citation = {'by': 'me'}",)),
     "licence-a-bool": ('licence = "CC0-1.0"', "licence = true", ("licence = True",)),
-    "audio-not-a-table": ('licence = "CC0-1.0"', 'licence = "CC0-1.0"\naudio = 3', ("audio = 3", "must be a table ([audio])")),
+    "audio-not-a-table": (
+        'licence = "CC0-1.0"',
+        'licence = "CC0-1.0"\naudio = 3',
+        ("audio = 3", "must be a table ([audio])"),
+    ),
     "not-toml": ('name = "moods"', 'name = "moods', ("not a readable TOML registry",)),
 }
-BAD_TOML["tags-not-a-table"] = ("[tags]\nnames = [\"happy\", \"sad\", \"calm\"]\n", 'tags = "happy"\n', ("tags = 'happy'", "must be a table"))
+BAD_TOML["tags-not-a-table"] = (
+    '[tags]\nnames = ["happy", "sad", "calm"]\n',
+    'tags = "happy"\n',
+    ("tags = 'happy'", "must be a table"),
+)
 
 
 @pytest.mark.parametrize("case", list(BAD_TOML))
@@ -181,7 +243,9 @@ def test_one_broken_registry_does_not_hide_the_others(registry: Path) -> None:
     (broken / "dataset.toml").write_bytes(TOML.replace('"moods"', '"broken"').encode("utf-16"))
     markup = registry.parent / "x[red]y"
     markup.mkdir()
-    (markup / "dataset.toml").write_text(_set(TOML, 'name = "moods"', 'name = "x[red]y"').replace("My moods", "Bad [/] \\u001b[2Jtitle"))
+    (markup / "dataset.toml").write_text(
+        _set(TOML, 'name = "moods"', 'name = "x[red]y"').replace("My moods", "Bad [/] \\u001b[2Jtitle")
+    )
     out = cli("datasets", "list")
     assert out.code == 0, out
     rows = {line.split("\t")[0]: line for line in out.stdout.splitlines()}
@@ -193,7 +257,11 @@ def test_one_broken_registry_does_not_hide_the_others(registry: Path) -> None:
 
 
 def test_show_prints_titles_tags_and_folds_as_text(registry: Path, audio_root: Path) -> None:
-    toml = TOML.replace("My moods", "My [bold]moods[/] \\u001b[31m").replace('"sad"', '"[sad]"').replace('"split-0"', '"[/]split"')
+    toml = (
+        TOML.replace("My moods", "My [bold]moods[/] \\u001b[31m")
+        .replace('"sad"', '"[sad]"')
+        .replace('"split-0"', '"[/]split"')
+    )
     (registry / "dataset.toml").write_text(toml)
     (registry / "items.tsv").write_text(ITEMS.replace("sad", "[sad]"))
     out = cli("datasets", "show", "moods", "--root", audio_root)
@@ -305,7 +373,9 @@ def test_prepare_with_an_unwritable_root_names_the_option(tiny_toy: Path, under_
 def test_prepare_elsewhere_with_an_unwritable_harness_data_warns_but_succeeds(
     registry: Path, audio_root: Path, under_a_file: Path
 ) -> None:
-    out = cli("datasets", "prepare", "moods", "--root", audio_root, "--device", "cpu", env={"HARNESS_DATA": str(under_a_file)})
+    out = cli(
+        "datasets", "prepare", "moods", "--root", audio_root, "--device", "cpu", env={"HARNESS_DATA": str(under_a_file)}
+    )
     assert out.code == 0, out
     assert "moods: 5 items" in out.stdout
     assert "warning: could not record" in out.stderr and f"--root {audio_root}" in out.stderr.replace("\n", "")
@@ -358,16 +428,29 @@ def test_extract_prints_the_output_path_as_text(tmp_path: Path) -> None:
     assert "x[/]y" in out.stdout and np.load(target).shape[0] == 96
 
 
-
 def test_show_toy_on_an_unwritable_harness_data_is_one_line(tiny_toy: Path, under_a_file: Path) -> None:
     out = cli("datasets", "show", "toy", env={"HARNESS_DATA": str(under_a_file)})
     assert_clean_error(out, "$HARNESS_DATA", "cannot write here")
 
 
 @pytest.mark.parametrize("option", ["-o", "--ids-out"])
-def test_groundtruth_into_an_unwritable_folder_writes_nothing(registry: Path, tmp_path: Path, under_a_file: Path, option: str) -> None:
+def test_groundtruth_into_an_unwritable_folder_writes_nothing(
+    registry: Path, tmp_path: Path, under_a_file: Path, option: str
+) -> None:
     good = {"-o": tmp_path / "out" / "gt.npy", "--ids-out": tmp_path / "out" / "ids.txt"}
     good[option] = under_a_file / "x"
-    out = cli("datasets", "groundtruth", "moods", "--fold", "0", "--split", "test", "-o", good["-o"], "--ids-out", good["--ids-out"])
+    out = cli(
+        "datasets",
+        "groundtruth",
+        "moods",
+        "--fold",
+        "0",
+        "--split",
+        "test",
+        "-o",
+        good["-o"],
+        "--ids-out",
+        good["--ids-out"],
+    )
     assert_clean_error(out, str(under_a_file), f"{option} must name a folder you can write to")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

@@ -54,9 +54,17 @@ def _record_runs(store: Path) -> SplitData:
     for run_id, value in (("good", 0.9), (DAMAGED, 0.7), ("poor", 0.5)):
         scores = np.clip(labels + rng.normal(0, 0.6, labels.shape), 0, 1)
         record = RunRecord(
-            run_id=run_id, dataset="toy", fold="split-0", split="test", submission=f"net-{run_id[:4]}", team="team",
-            run_name="seed-0", fingerprint=split.fingerprint, scores={"PR-AUC-macro": value, "ROC-AUC-macro": 0.8},
-            tag_scores={tag: {"PR-AUC": value} for tag in split.tags}, created=f"2024-05-0{int(value * 10) - 4}T00:00:00Z",
+            run_id=run_id,
+            dataset="toy",
+            fold="split-0",
+            split="test",
+            submission=f"net-{run_id[:4]}",
+            team="team",
+            run_name="seed-0",
+            fingerprint=split.fingerprint,
+            scores={"PR-AUC-macro": value, "ROC-AUC-macro": 0.8},
+            tag_scores={tag: {"PR-AUC": value} for tag in split.tags},
+            created=f"2024-05-0{int(value * 10) - 4}T00:00:00Z",
         )
         ResultsStore(store).record(record, predictions=scores, split=split)
     return split
@@ -97,14 +105,20 @@ def _assert_built_with_warning(outcome, site: Path, *needles: str, ranked: tuple
 # -- 1. one row never breaks a board ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("blob, needles", [
-    # finite float64 beyond float32, as a harness before the check recorded it
-    pytest.param(_npy(_as_float32(np.full((40, 5), 1e300))), ("no tie test", "infinite"), id="predictions-inf"),
-    pytest.param(_npy(np.zeros((3, 2), dtype=np.float32)), ("no tie test", "shape (3, 2)"), id="predictions-wrong-shape"),
-    pytest.param(b"not an npy file", ("no tie test", "cannot be read"), id="predictions-unreadable"),
-])
-def test_unusable_predictions_cost_the_run_its_tie_test_and_curve(store: Path, isolated_paths: Path, blob: bytes,
-                                                                  needles: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "blob, needles",
+    [
+        # finite float64 beyond float32, as a harness before the check recorded it
+        pytest.param(_npy(_as_float32(np.full((40, 5), 1e300))), ("no tie test", "infinite"), id="predictions-inf"),
+        pytest.param(
+            _npy(np.zeros((3, 2), dtype=np.float32)), ("no tie test", "shape (3, 2)"), id="predictions-wrong-shape"
+        ),
+        pytest.param(b"not an npy file", ("no tie test", "cannot be read"), id="predictions-unreadable"),
+    ],
+)
+def test_unusable_predictions_cost_the_run_its_tie_test_and_curve(
+    store: Path, isolated_paths: Path, blob: bytes, needles: tuple[str, ...]
+) -> None:
     _sql(store, "UPDATE predictions SET scores = ? WHERE run_id = ?", blob, DAMAGED)
     out = cli("leaderboard", "build")
     _assert_built_with_warning(out, isolated_paths / "site", SHOWN, *needles, ranked=("good", DAMAGED, "poor"))
@@ -116,21 +130,30 @@ def test_unusable_predictions_cost_the_run_its_tie_test_and_curve(store: Path, i
 def test_unreadable_labels_name_the_split_and_the_board_builds(store: Path, isolated_paths: Path) -> None:
     _sql(store, "UPDATE splits SET labels = ?", b"garbage")
     out = cli("leaderboard", "build")
-    warning = _assert_built_with_warning(out, isolated_paths / "site", "labels of split", "cannot be read",
-                                         ranked=("good", DAMAGED, "poor"))
+    warning = _assert_built_with_warning(
+        out, isolated_paths / "site", "labels of split", "cannot be read", ranked=("good", DAMAGED, "poor")
+    )
     assert "no tie test" in warning
 
 
-@pytest.mark.parametrize("statement, needle", [
-    ("UPDATE tag_scores SET value = 'NaN' WHERE run_id = ? AND tag = 'a'", "must be a number"),
-    ("UPDATE scores SET value = 1e999 WHERE run_id = ? AND metric = 'ROC-AUC-macro'", "inf"),
-    ("UPDATE runs SET config = '[1, 2]' WHERE run_id = ?", "config must be a mapping"),
-    ("UPDATE runs SET provenance = '{\"a\": ' WHERE run_id = ?", "cannot be read"),
-], ids=["nan-tag-score", "inf-score", "config-not-a-table", "provenance-not-json"])
-def test_a_run_the_store_cannot_read_is_left_off_with_a_warning(store: Path, isolated_paths: Path, statement: str, needle: str) -> None:
+@pytest.mark.parametrize(
+    "statement, needle",
+    [
+        ("UPDATE tag_scores SET value = 'NaN' WHERE run_id = ? AND tag = 'a'", "must be a number"),
+        ("UPDATE scores SET value = 1e999 WHERE run_id = ? AND metric = 'ROC-AUC-macro'", "inf"),
+        ("UPDATE runs SET config = '[1, 2]' WHERE run_id = ?", "config must be a mapping"),
+        ("UPDATE runs SET provenance = '{\"a\": ' WHERE run_id = ?", "cannot be read"),
+    ],
+    ids=["nan-tag-score", "inf-score", "config-not-a-table", "provenance-not-json"],
+)
+def test_a_run_the_store_cannot_read_is_left_off_with_a_warning(
+    store: Path, isolated_paths: Path, statement: str, needle: str
+) -> None:
     _sql(store, statement, DAMAGED)
     out = cli("leaderboard", "build")
-    _assert_built_with_warning(out, isolated_paths / "site", SHOWN, "left off the boards", needle, ranked=("good", "poor"))
+    _assert_built_with_warning(
+        out, isolated_paths / "site", SHOWN, "left off the boards", needle, ranked=("good", "poor")
+    )
     assert not (isolated_paths / "site" / "runs" / run_page_name(DAMAGED)).exists()
 
 
@@ -147,13 +170,21 @@ def test_runs_delete_removes_a_row_the_store_cannot_read(store: Path, isolated_p
     assert out.code == 0 and not _warnings(out), repr(out)
 
 
-@pytest.mark.parametrize("provenance, shown", [
-    ('{"flags": 5}', ">5<"),  # one flag, recorded bare
-    ('{"flags": "leaky: one song in train and test"}', ">leaky<"),
-    ('{"intervals": {"PR-AUC-macro": {"low": 0.6, "high": 0.8, "confidence": Infinity, "replicates": NaN}}}',
-     "0.6000–0.8000"),
-], ids=["flags-a-number", "flags-a-string", "interval-odd-numbers"])
-def test_odd_provenance_draws_without_breaking_the_board(store: Path, isolated_paths: Path, provenance: str, shown: str) -> None:
+@pytest.mark.parametrize(
+    "provenance, shown",
+    [
+        ('{"flags": 5}', ">5<"),  # one flag, recorded bare
+        ('{"flags": "leaky: one song in train and test"}', ">leaky<"),
+        (
+            '{"intervals": {"PR-AUC-macro": {"low": 0.6, "high": 0.8, "confidence": Infinity, "replicates": NaN}}}',
+            "0.6000–0.8000",
+        ),
+    ],
+    ids=["flags-a-number", "flags-a-string", "interval-odd-numbers"],
+)
+def test_odd_provenance_draws_without_breaking_the_board(
+    store: Path, isolated_paths: Path, provenance: str, shown: str
+) -> None:
     _sql(store, "UPDATE runs SET provenance = ? WHERE run_id = ?", provenance, DAMAGED)
     out = cli("leaderboard", "build")
     assert out.code == 0 and out.exception is None and not _warnings(out), repr(out)
@@ -164,9 +195,19 @@ def test_odd_provenance_draws_without_breaking_the_board(store: Path, isolated_p
 
 
 def _record_late_run(store: Path) -> None:
-    ResultsStore(store).record(RunRecord(
-        run_id="late", dataset="toy", fold="split-0", split="test", submission="net-late", team="team",
-        run_name="seed-0", fingerprint="f" * 64, scores={"PR-AUC-macro": 0.95}))
+    ResultsStore(store).record(
+        RunRecord(
+            run_id="late",
+            dataset="toy",
+            fold="split-0",
+            split="test",
+            submission="net-late",
+            team="team",
+            run_name="seed-0",
+            fingerprint="f" * 64,
+            scores={"PR-AUC-macro": 0.95},
+        )
+    )
 
 
 KILLER = """
@@ -185,13 +226,21 @@ main()
 """
 
 
-def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_cleans_up(store: Path, isolated_paths: Path) -> None:
+def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_cleans_up(
+    store: Path, isolated_paths: Path
+) -> None:
     site = isolated_paths / "site"
     assert cli("leaderboard", "build").code == 0
     before = snapshot(site)
     _record_late_run(store)
-    killed = subprocess.run([sys.executable, "-c", KILLER], cwd=REPO, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "KILL_AFTER": "3"})
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KILL_AFTER": "3"},
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert snapshot(site) == before  # the old site, every page of it, as it was
     leftovers = [p.name for p in isolated_paths.iterdir() if p.name.startswith(".site.")]
@@ -204,7 +253,9 @@ def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_cleans
     assert (site / MARKER).is_file() and not list(site.rglob("*.tmp"))
 
 
-def test_an_interrupted_build_leaves_the_previous_site_and_no_leftovers(store: Path, isolated_paths: Path, monkeypatch) -> None:
+def test_an_interrupted_build_leaves_the_previous_site_and_no_leftovers(
+    store: Path, isolated_paths: Path, monkeypatch
+) -> None:
     import harness.atomic as atomic
 
     site = isolated_paths / "site"
@@ -278,11 +329,18 @@ def test_a_build_from_another_folder_does_not_overwrite_the_site(store: Path, is
     elsewhere = isolated_paths / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("HARNESS_STORE", "HARNESS_RUNS")}
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "build"], cwd=elsewhere, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "leaderboard", "build"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = Outcome(proc.returncode, proc.stdout, proc.stderr)
-    assert_clean_error(out, str(elsewhere / "runs" / "results.sqlite"), "does not exist", "--store", "$HARNESS_STORE",
-                       "--allow-empty")
+    assert_clean_error(
+        out, str(elsewhere / "runs" / "results.sqlite"), "does not exist", "--store", "$HARNESS_STORE", "--allow-empty"
+    )
     assert snapshot(site) == before
 
 
@@ -318,7 +376,9 @@ def _fill(folder: Path, *files: Path) -> None:
         folder.chmod(0o555)
 
 
-def test_a_store_on_a_read_only_mount_builds_and_is_not_touched(store: Path, isolated_paths: Path, readonly_dir: Path) -> None:
+def test_a_store_on_a_read_only_mount_builds_and_is_not_touched(
+    store: Path, isolated_paths: Path, readonly_dir: Path
+) -> None:
     _fill(readonly_dir, store)
     copy = readonly_dir / store.name
     before = snapshot(readonly_dir)
@@ -373,4 +433,6 @@ def test_serve_on_a_port_in_use_is_one_line(built_site: Path) -> None:
 
 def test_serve_of_a_missing_site_names_it_as_text(isolated_paths: Path) -> None:
     missing = isolated_paths / "no[bold]site\x1b[2J"
-    assert_clean_error(cli("leaderboard", "serve", "--out", missing), "no[bold]site\\x1b[2J", "harness leaderboard build")
+    assert_clean_error(
+        cli("leaderboard", "serve", "--out", missing), "no[bold]site\\x1b[2J", "harness leaderboard build"
+    )

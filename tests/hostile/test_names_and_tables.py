@@ -23,8 +23,15 @@ ANSI = "\x1b[31mred\x1b[2J"
 def _record(store: Path, run_id: str, team: str = "team", run_name: str = "run", submission: str = "sub") -> None:
     ResultsStore(store).record(
         RunRecord(
-            run_id=run_id, dataset="toy", fold="split-0", split="test", submission=submission, team=team,
-            run_name=run_name, fingerprint="f" * 64, scores={"PR-AUC-macro": 0.5, "ROC-AUC-macro": 0.6},
+            run_id=run_id,
+            dataset="toy",
+            fold="split-0",
+            split="test",
+            submission=submission,
+            team=team,
+            run_name=run_name,
+            fingerprint="f" * 64,
+            scores={"PR-AUC-macro": 0.5, "ROC-AUC-macro": 0.6},
         )
     )
 
@@ -111,7 +118,7 @@ def test_tables_in_a_pipe_keep_whole_names() -> None:
     assert lines[0].startswith("# ") or lines[0].startswith("submission\t")
     header = next(line for line in lines if line.startswith("submission\t"))
     assert header.split("\t")[:3] == ["submission", "title", "feature"]
-    names = [line.split("\t")[0] for line in lines[lines.index(header) + 1:]]
+    names = [line.split("\t")[0] for line in lines[lines.index(header) + 1 :]]
     assert {"cnn-spectrogram-simple", "cnn-spectrogram-complex", "mediaeval-baseline", "resnet18-timm"} <= set(names)
     assert "…" not in out.stdout
 
@@ -129,8 +136,10 @@ REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 
 
 @pytest.mark.reference
-@pytest.mark.skipif(not (REFERENCE / "mediaeval2019" / "submissions").is_dir(),
-                    reason=f"licensed MediaEval 2019 submissions not found under {REFERENCE}")
+@pytest.mark.skipif(
+    not (REFERENCE / "mediaeval2019" / "submissions").is_dir(),
+    reason=f"licensed MediaEval 2019 submissions not found under {REFERENCE}",
+)
 def test_recording_mediaeval2019_twice_needs_replace(tmp_path: Path) -> None:
     """A second `record_mediaeval2019.py` was a silent overwrite of all 29 runs; now it is refused before
     any write, and `--replace` records them again."""

@@ -44,7 +44,11 @@ def _tsv_dataset(registry: Path, name: str, tags: list[str], n_items: int = 60) 
 @pytest.fixture
 def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, SplitData]:
     """The validation and test splits of ``toy``, a small tsv dataset of 8 tags (quick to open)."""
-    _tsv_dataset(tmp_path / "registry", "toy", ["energetic", "calm", "happy", "sad", "dark", "uplifting", "aggressive", "relaxing"])
+    _tsv_dataset(
+        tmp_path / "registry",
+        "toy",
+        ["energetic", "calm", "happy", "sad", "dark", "uplifting", "aggressive", "relaxing"],
+    )
     monkeypatch.setenv("HARNESS_REGISTRY", str(tmp_path / "registry"))
     data = open_dataset("toy")
     return {name: data.split(0, name) for name in ("validation", "test")}
@@ -67,7 +71,9 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 def _npz(path: Path, split: SplitData, **override: object) -> None:
     """A harness .npz for ``split`` with some members replaced (an array, or raw .npy bytes)."""
     members: dict[str, object] = {
-        "scores": _scores(split), "item_ids": np.asarray(split.item_ids), "tags": np.asarray(split.tags),
+        "scores": _scores(split),
+        "item_ids": np.asarray(split.item_ids),
+        "tags": np.asarray(split.tags),
         "meta": np.asarray(json.dumps(_meta(split))),
     }
     members.update(override)
@@ -93,18 +99,30 @@ CASES: dict[str, tuple[str, Maker, tuple[str, ...]]] = {
     "meta-nested-deep": (".npz", lambda p, s: _npz(p, s, meta=np.asarray("[" * 100_000)), ("meta is not valid JSON",)),
     "meta-1d": (".npz", lambda p, s: _npz(p, s, meta=np.asarray(["{}"])), ("meta has shape (1,)", "0-d")),
     "meta-number": (".npz", lambda p, s: _npz(p, s, meta=np.asarray(3)), ("(meta)", "int64", "unicode strings")),
-    "meta-fold-number": (".npz", lambda p, s: _npz(p, s, meta=np.asarray('{"dataset": "toy", "fold": 0}')),
-                         ("meta fold is 0", "string")),
+    "meta-fold-number": (
+        ".npz",
+        lambda p, s: _npz(p, s, meta=np.asarray('{"dataset": "toy", "fold": 0}')),
+        ("meta fold is 0", "string"),
+    ),
     "item-ids-0d": (".npz", lambda p, s: _npz(p, s, item_ids=np.asarray("x")), ("item_ids has shape ()", "1-d")),
     "tags-0d": (".npz", lambda p, s: _npz(p, s, tags=np.asarray("x")), ("tags has shape ()", "1-d")),
-    "item-ids-short": (".npz", lambda p, s: _npz(p, s, item_ids=np.asarray(s.item_ids[:-1])),
-                       ("item_ids has shape", "one per row")),
-    "item-ids-numbers": (".npz", lambda p, s: _npz(p, s, item_ids=np.arange(len(s))), ("(item_ids)", "unicode strings")),
+    "item-ids-short": (
+        ".npz",
+        lambda p, s: _npz(p, s, item_ids=np.asarray(s.item_ids[:-1])),
+        ("item_ids has shape", "one per row"),
+    ),
+    "item-ids-numbers": (
+        ".npz",
+        lambda p, s: _npz(p, s, item_ids=np.arange(len(s))),
+        ("(item_ids)", "unicode strings"),
+    ),
     "tags-2d": (".npz", lambda p, s: _npz(p, s, tags=np.asarray([s.tags])), ("tags has shape (1,", "1-d")),
-    "item-ids-pickle": (".npz", lambda p, s: _npz(p, s, item_ids=np.asarray(s.item_ids, dtype=object)),
-                        ("(item_ids)", "Python objects")),
-    "npz-huge-header": (".npz", lambda p, s: _npz(p, s, scores=_huge_header(_scores(s))),
-                        ("(1000000000, 1000000)",)),
+    "item-ids-pickle": (
+        ".npz",
+        lambda p, s: _npz(p, s, item_ids=np.asarray(s.item_ids, dtype=object)),
+        ("(item_ids)", "Python objects"),
+    ),
+    "npz-huge-header": (".npz", lambda p, s: _npz(p, s, scores=_huge_header(_scores(s))), ("(1000000000, 1000000)",)),
     "npz-not-a-zip": (".npz", lambda p, s: p.write_bytes(b"scores,1,2\n"), ("not a readable .npz",)),
     "npz-damaged-zip": (".npz", lambda p, s: p.write_bytes(b"PK\x03\x04" + b"\0" * 40), ("not a readable .npz",)),
     "npz-missing-meta": (".npz", lambda p, s: np.savez(p, scores=_scores(s)), ("missing arrays", "meta")),
@@ -124,10 +142,16 @@ CASES: dict[str, tuple[str, Maker, tuple[str, ...]]] = {
     "npy-0-size": (".npy", lambda p, s: np.save(p, _scores(s)[:0]), ("(0, 8)",)),
     "npy-1d": (".npy", lambda p, s: np.save(p, _scores(s)[0]), ("1 dimension",)),
     "npy-3d": (".npy", lambda p, s: np.save(p, _scores(s)[None]), ("3 dimension",)),
-    "beyond-float32-high": (".npy", lambda p, s: np.save(p, np.where(_scores(s) > 0.9, 4e38, _scores(s).astype(np.float64))),
-                            ("float32 range",)),
-    "beyond-float32-low": (".npy", lambda p, s: np.save(p, np.where(_scores(s) > 0.9, -4e38, _scores(s).astype(np.float64))),
-                           ("float32 range",)),
+    "beyond-float32-high": (
+        ".npy",
+        lambda p, s: np.save(p, np.where(_scores(s) > 0.9, 4e38, _scores(s).astype(np.float64))),
+        ("float32 range",),
+    ),
+    "beyond-float32-low": (
+        ".npy",
+        lambda p, s: np.save(p, np.where(_scores(s) > 0.9, -4e38, _scores(s).astype(np.float64))),
+        ("float32 range",),
+    ),
     "a-folder": (".npy", lambda p, s: p.mkdir(), ("is a folder",)),
 }
 
@@ -165,7 +189,9 @@ def test_bad_thresholds_from_file_is_one_line(case: str, toy: dict[str, SplitDat
     assert_clean_error(cli("score", good, "--dataset", "toy", "--thresholds-from", path), path.name, *needles)
 
 
-@pytest.mark.parametrize("case", ["meta-json-list", "npy-huge-header", "npy-pickle", "npy-complex", "beyond-float32-high"])
+@pytest.mark.parametrize(
+    "case", ["meta-json-list", "npy-huge-header", "npy-pickle", "npy-complex", "beyond-float32-high"]
+)
 @pytest.mark.parametrize("side", ["A", "B"])
 def test_compare_bad_file_is_one_line(case: str, side: str, toy: dict[str, SplitData], tmp_path: Path) -> None:
     path, needles = _bad(tmp_path, case, toy["test"])
@@ -178,13 +204,19 @@ def test_compare_bad_file_is_one_line(case: str, side: str, toy: dict[str, Split
 def recorded(toy: dict[str, SplitData], tmp_path: Path) -> Path:
     """A store holding one run, recorded through the CLI."""
     store = tmp_path / "runs" / "results.sqlite"
-    out = cli("score", _good(tmp_path, toy["test"]), "--dataset", "toy", "--record", "--name", "team/first", "--store", store)
+    out = cli(
+        "score", _good(tmp_path, toy["test"]), "--dataset", "toy", "--record", "--name", "team/first", "--store", store
+    )
     assert out.code == 0, out
     return store
 
 
-@pytest.mark.parametrize("case", ["beyond-float32-high", "beyond-float32-low", "npy-nan", "meta-json-list", "npy-huge-header"])
-def test_bad_file_with_record_leaves_the_store_intact(case: str, recorded: Path, toy: dict[str, SplitData], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "case", ["beyond-float32-high", "beyond-float32-low", "npy-nan", "meta-json-list", "npy-huge-header"]
+)
+def test_bad_file_with_record_leaves_the_store_intact(
+    case: str, recorded: Path, toy: dict[str, SplitData], tmp_path: Path
+) -> None:
     """The reported bug: +-4e38 was scored, stored as inf, and broke every later build and run."""
     path, needles = _bad(tmp_path, case, toy["test"])
     before, rows = snapshot(recorded), store_rows(recorded)
@@ -223,13 +255,27 @@ def test_bootstrap_ceiling_is_in_the_help(command: str) -> None:
     assert out.code == 0 and str(MAX_BOOTSTRAP) in " ".join(out.stdout.split()), out
 
 
-def test_second_record_of_the_same_name_needs_replace(recorded: Path, toy: dict[str, SplitData], tmp_path: Path) -> None:
+def test_second_record_of_the_same_name_needs_replace(
+    recorded: Path, toy: dict[str, SplitData], tmp_path: Path
+) -> None:
     other = _good(tmp_path, toy["test"], seed=5)
     before, rows = snapshot(recorded), store_rows(recorded)
     out = cli("score", other, "--dataset", "toy", "--record", "--name", "team/first", "--store", recorded)
     assert_clean_error(out, "team/first@toy/split-0/test", "--replace")
     assert snapshot(recorded) == before and store_rows(recorded) == rows
-    replaced = cli("score", other, "--dataset", "toy", "--record", "--replace", "--name", "team/first", "--json", "--store", recorded)
+    replaced = cli(
+        "score",
+        other,
+        "--dataset",
+        "toy",
+        "--record",
+        "--replace",
+        "--name",
+        "team/first",
+        "--json",
+        "--store",
+        recorded,
+    )
     assert replaced.code == 0, replaced
     doc = json.loads(replaced.stdout)
     runs = ResultsStore(recorded).list_runs()
@@ -240,7 +286,9 @@ def test_second_record_of_the_same_name_needs_replace(recorded: Path, toy: dict[
 
 
 @pytest.mark.parametrize("option", [["--replace"], ["--name", "team/run"], ["--external-data"]])
-def test_record_options_without_record_are_one_line(option: list[str], toy: dict[str, SplitData], tmp_path: Path) -> None:
+def test_record_options_without_record_are_one_line(
+    option: list[str], toy: dict[str, SplitData], tmp_path: Path
+) -> None:
     out = cli("score", _good(tmp_path, toy["test"]), "--dataset", "toy", *option)
     assert_clean_error(out, option[0], "--record")
 
@@ -260,41 +308,72 @@ BAD_NAMES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_NAMES))
-def test_bad_name_is_refused_before_any_work(case: str, recorded: Path, toy: dict[str, SplitData], tmp_path: Path) -> None:
+def test_bad_name_is_refused_before_any_work(
+    case: str, recorded: Path, toy: dict[str, SplitData], tmp_path: Path
+) -> None:
     before, rows = snapshot(recorded), store_rows(recorded)
-    out = cli("score", _good(tmp_path, toy["test"], seed=3), "--dataset", "toy", "--record", "--name", BAD_NAMES[case],
-              "--store", recorded)
+    out = cli(
+        "score",
+        _good(tmp_path, toy["test"], seed=3),
+        "--dataset",
+        "toy",
+        "--record",
+        "--name",
+        BAD_NAMES[case],
+        "--store",
+        recorded,
+    )
     assert_clean_error(out, "--name")
     assert snapshot(recorded) == before and store_rows(recorded) == rows
 
 
 def test_markup_name_is_legal_text(toy: dict[str, SplitData], tmp_path: Path) -> None:
     store = tmp_path / "runs" / "results.sqlite"
-    out = cli("score", _good(tmp_path, toy["test"]), "--dataset", "toy", "--record", "--name", "TEAM[/]x/run[/bold]",
-              "--store", store)
+    out = cli(
+        "score",
+        _good(tmp_path, toy["test"]),
+        "--dataset",
+        "toy",
+        "--record",
+        "--name",
+        "TEAM[/]x/run[/bold]",
+        "--store",
+        store,
+    )
     assert out.code == 0 and "recorded as TEAM[/]x/run[/bold]@toy/split-0/test" in out.stdout, out
 
 
 def test_a_file_whose_meta_names_a_control_character_run_is_refused(toy: dict[str, SplitData], tmp_path: Path) -> None:
     """Without --name the run name comes from the file's meta: it is held to the same rule."""
     path = tmp_path / "test.npz"
-    save_predictions(path, _scores(toy["test"]), toy["test"].item_ids, toy["test"].tags,
-                     {**_meta(toy["test"]), "submission": "sub\x1b[2J", "run_id": "r1"})
+    save_predictions(
+        path,
+        _scores(toy["test"]),
+        toy["test"].item_ids,
+        toy["test"].tags,
+        {**_meta(toy["test"]), "submission": "sub\x1b[2J", "run_id": "r1"},
+    )
     store = tmp_path / "runs" / "results.sqlite"
     assert_clean_error(cli("score", path, "--record", "--store", store), str(path), "--name TEAM/RUN")
     assert store_rows(store) == []
 
 
-@pytest.mark.parametrize(("option", "mark"), [
-    ("--thresholds-from", "[thresholds from validation]"),
-    ("--thresholds-on-test", "[thresholds fitted on test]"),
-    ("--decisions", "[given decisions]"),
-])
+@pytest.mark.parametrize(
+    ("option", "mark"),
+    [
+        ("--thresholds-from", "[thresholds from validation]"),
+        ("--thresholds-on-test", "[thresholds fitted on test]"),
+        ("--decisions", "[given decisions]"),
+    ],
+)
 def test_the_thresholds_mark_is_printed(option: str, mark: str, toy: dict[str, SplitData], tmp_path: Path) -> None:
-    """" [thresholds fitted on test]" was read by rich as a style tag: the mark never showed."""
+    """ " [thresholds fitted on test]" was read by rich as a style tag: the mark never showed."""
     good = _good(tmp_path, toy["test"])
-    args = {"--thresholds-from": [option, _good(tmp_path, toy["validation"])], "--thresholds-on-test": [option],
-            "--decisions": [option, _decisions(tmp_path, toy["test"])]}[option]
+    args = {
+        "--thresholds-from": [option, _good(tmp_path, toy["validation"])],
+        "--thresholds-on-test": [option],
+        "--decisions": [option, _decisions(tmp_path, toy["test"])],
+    }[option]
     out = cli("score", good, "--dataset", "toy", *args)
     assert out.code == 0, out
     title = out.stdout.splitlines()[0]
@@ -307,7 +386,9 @@ def _decisions(tmp_path: Path, split: SplitData) -> Path:
     return path
 
 
-def test_the_thresholds_mark_on_a_terminal(toy: dict[str, SplitData], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_thresholds_mark_on_a_terminal(
+    toy: dict[str, SplitData], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rich.console import Console
 
     from harness.cli import score

@@ -37,8 +37,18 @@ epochs = {epochs}
 {training_extra}
 """
 
-FIELDS = {"name": '"tiny"', "authors": '["tests"]', "feature": '"mel96"', "crop_frames": "32", "external_data": "false", "extra": "", "lr": "1e-2",
-          "batch_size": "4", "epochs": "1", "training_extra": ""}
+FIELDS = {
+    "name": '"tiny"',
+    "authors": '["tests"]',
+    "feature": '"mel96"',
+    "crop_frames": "32",
+    "external_data": "false",
+    "extra": "",
+    "lr": "1e-2",
+    "batch_size": "4",
+    "epochs": "1",
+    "training_extra": "",
+}
 
 MODEL = """\
 import os
@@ -98,7 +108,9 @@ def test_run_refuses_a_name_new_would_refuse(tiny_toy: Path, tmp_path: Path, nam
 @pytest.mark.parametrize("name", BAD_NAMES[:3], ids=["dotdot", "slash", "empty"])
 def test_check_fails_a_name_new_would_refuse(tmp_path: Path, name: str) -> None:
     folder = _submission(tmp_path / "sub", name=json.dumps(name))
-    assert_clean_error(cli("submissions", "check", folder), str(folder / "submission.toml"), "invalid submission name", code=1)
+    assert_clean_error(
+        cli("submissions", "check", folder), str(folder / "submission.toml"), "invalid submission name", code=1
+    )
 
 
 # --- 2. field types --------------------------------------------------------------------------------
@@ -156,7 +168,14 @@ def test_check_fails_a_field_of_the_wrong_type(tmp_path: Path, case: str) -> Non
 def test_run_refuses_a_stft_square_crop_frames_that_differs_from_the_datasets_k(tiny_toy: Path, tmp_path: Path) -> None:
     folder = _submission(tmp_path / "sub", feature='"stft-square"', crop_frames="513")
     out = cli("run", folder, "--device", "cpu")
-    needles = (str(folder / "submission.toml"), "crop_frames = 513", "toy", "257 x 257", "square_size", "remove crop_frames")
+    needles = (
+        str(folder / "submission.toml"),
+        "crop_frames = 513",
+        "toy",
+        "257 x 257",
+        "square_size",
+        "remove crop_frames",
+    )
     assert_clean_error(out, *needles, only_line=False)
     assert not any((tmp_path / "runs").rglob("config.json")) and store_rows(tmp_path / "runs" / "results.sqlite") == []
     assert not any(tmp_path.rglob("stft-square")), "refused before any stft-square feature was prepared"
@@ -164,7 +183,9 @@ def test_run_refuses_a_stft_square_crop_frames_that_differs_from_the_datasets_k(
 
 def test_check_refuses_it_at_the_datasets_k_and_passes_at_the_same_k(tmp_path: Path) -> None:
     folder = _submission(tmp_path / "sub", feature='"stft-square"', crop_frames="513")
-    assert_clean_error(cli("submissions", "check", folder), str(folder / "submission.toml"), "crop_frames = 513", code=1)
+    assert_clean_error(
+        cli("submissions", "check", folder), str(folder / "submission.toml"), "crop_frames = 513", code=1
+    )
     out = cli("submissions", "check", folder, "--dataset", "cal500")
     assert out.code == 0 and "input (2, 1, 513, 513)" in out.stdout, out
 
@@ -176,10 +197,16 @@ EXITS = {
     "import": ({"extra": "\nsys.exit(3)\n"}, "sys.exit(3)", ["import failed", "sys.exit(3)"]),
     "build": ({"build": "sys.exit()"}, "sys.exit()", ["build(8", "sys.exit()", "raise an exception"]),
     "forward": ({"forward": "sys.exit(0)"}, "sys.exit(0)", ["forward pass on (", "sys.exit(0)"]),
-    "fit-labels": ({"extra": "\n    def fit_labels(self, labels):\n        raise SystemExit('bye')\n"}, "SystemExit('bye')",
-                   ["fit_labels on", "sys.exit('bye')"]),
-    "base-exception": ({"forward": "(_ for _ in ()).throw(type('Stop', (BaseException,), {})())"}, ".throw(",
-                       ["forward pass on (", "failed: Stop"]),
+    "fit-labels": (
+        {"extra": "\n    def fit_labels(self, labels):\n        raise SystemExit('bye')\n"},
+        "SystemExit('bye')",
+        ["fit_labels on", "sys.exit('bye')"],
+    ),
+    "base-exception": (
+        {"forward": "(_ for _ in ()).throw(type('Stop', (BaseException,), {})())"},
+        ".throw(",
+        ["forward pass on (", "failed: Stop"],
+    ),
 }
 
 
@@ -210,7 +237,11 @@ def test_sys_exit_in_model_py_is_one_line_for_check(tmp_path: Path, case: str) -
 
 OUTPUTS = {
     # id: (forward's return expression, epochs, needles)
-    "tuple-train": ("(logits, logits)", "1", ["in train mode", "returned a tuple of 2 (Tensor, Tensor)", "expected (4, 8)"]),
+    "tuple-train": (
+        "(logits, logits)",
+        "1",
+        ["in train mode", "returned a tuple of 2 (Tensor, Tensor)", "expected (4, 8)"],
+    ),
     "dict-train": ("{'logits': logits}", "1", ["returned a dict with keys 'logits'", "not a tensor of logits"]),
     "width-train": ("logits[:, :3]", "1", ["gives shape (4, 3)", "expected (4, 8) logits"]),
     "batch-train": ("logits[:1]", "1", ["gives shape (1, 8)", "expected (4, 8)"]),
@@ -278,7 +309,9 @@ def test_a_second_resume_of_a_run_in_progress_is_refused(tiny_toy: Path, tmp_pat
         [run_dir] = (tmp_path / "runs" / "toy" / "split-0" / "tiny").iterdir()
         before = snapshot(tmp_path / "runs")
         second = cli_process(*args, env=env)
-        assert_clean_error(second, f"run {run_dir.name} is in use by another harness process (pid {first.pid})", only_line=False)
+        assert_clean_error(
+            second, f"run {run_dir.name} is in use by another harness process (pid {first.pid})", only_line=False
+        )
         assert snapshot(tmp_path / "runs") == before
     finally:
         gate.unlink()
@@ -325,7 +358,9 @@ def test_a_locked_unfinished_run_is_refused_then_resumed_once(
 
 
 @pytest.mark.parametrize("where", ["--runs-dir", "$HARNESS_RUNS", "--store", "$HARNESS_STORE", "$HARNESS_SITE"])
-def test_run_checks_every_folder_it_writes_first(tiny_toy: Path, tmp_path: Path, under_a_file: Path, where: str) -> None:
+def test_run_checks_every_folder_it_writes_first(
+    tiny_toy: Path, tmp_path: Path, under_a_file: Path, where: str
+) -> None:
     folder = _submission(tmp_path / "sub")
     args: list[str | Path] = ["run", folder, "--device", "cpu"]
     env: dict[str, str] = {}
@@ -355,7 +390,9 @@ def test_run_refuses_a_site_folder_a_build_would_not_replace_before_work(tiny_to
 
 def test_run_with_a_read_only_runs_dir(tiny_toy: Path, tmp_path: Path, readonly_dir: Path) -> None:
     folder = _submission(tmp_path / "sub")
-    assert_clean_error(cli("run", folder, "--device", "cpu", "--runs-dir", readonly_dir), str(readonly_dir), "--runs-dir")
+    assert_clean_error(
+        cli("run", folder, "--device", "cpu", "--runs-dir", readonly_dir), str(readonly_dir), "--runs-dir"
+    )
     assert not (tmp_path / "data").exists()
 
 
@@ -368,7 +405,9 @@ def test_run_with_a_store_that_is_a_folder(tiny_toy: Path, tmp_path: Path) -> No
 
 
 def test_new_in_a_folder_under_a_file(under_a_file: Path) -> None:
-    assert_clean_error(cli("submissions", "new", "my-cnn", "--dir", under_a_file), str(under_a_file), "--dir", "cannot write here")
+    assert_clean_error(
+        cli("submissions", "new", "my-cnn", "--dir", under_a_file), str(under_a_file), "--dir", "cannot write here"
+    )
     assert under_a_file.parent.is_file()
 
 
@@ -397,14 +436,26 @@ def test_run_names_a_recorded_run_its_board_left_off(tiny_toy: Path, tmp_path: P
     from harness.results.store import ResultsStore, RunRecord
 
     store = tmp_path / "runs" / "results.sqlite"
-    ResultsStore(store).record(RunRecord(
-        run_id="old[/]run", dataset="toy", fold="split-0", split="test", submission="net", team="team",
-        run_name="seed-0", fingerprint="f" * 64, scores={"PR-AUC-macro": 0.5}))
+    ResultsStore(store).record(
+        RunRecord(
+            run_id="old[/]run",
+            dataset="toy",
+            fold="split-0",
+            split="test",
+            submission="net",
+            team="team",
+            run_name="seed-0",
+            fingerprint="f" * 64,
+            scores={"PR-AUC-macro": 0.5},
+        )
+    )
     with sqlite3.connect(store) as db:
         db.execute("UPDATE runs SET config = '[1, 2]'")
     db.close()
     folder = _submission(tmp_path / "sub", epochs="1")
-    out = cli("run", folder, "--device", "cpu", "--runs-dir", tmp_path / "runs", env={"HARNESS_SITE": str(tmp_path / "site")})
+    out = cli(
+        "run", folder, "--device", "cpu", "--runs-dir", tmp_path / "runs", env={"HARNESS_SITE": str(tmp_path / "site")}
+    )
     assert out.code == 0 and out.exception is None, repr(out)
     warnings = [line for line in out.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "'old[/]run'" in warnings[0] and "left off the boards" in warnings[0], repr(out)

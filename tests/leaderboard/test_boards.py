@@ -33,16 +33,26 @@ def _load(tmp_path: Path, primary: str = "PR-AUC-macro", key: str = "hamming-los
     return load_board(path)
 
 
-@pytest.mark.parametrize("key, extra, message", [
-    ("mAP", "", "unknown metric key 'mAP'; known: ROC-AUC-macro, PR-AUC-macro"),
-    ("PR-AUC", "", "unknown metric key 'PR-AUC'"),  # a per-tag key is no board column
-    ("hamming-loss", "higher_is_better = true",
-     "higher_is_better = true contradicts the metric registry: hamming-loss is lower-is-better"),
-    ("F1-macro", "higher_is_better = false",
-     "higher_is_better = false contradicts the metric registry: F-score-macro is higher-is-better"),
-])
+@pytest.mark.parametrize(
+    "key, extra, message",
+    [
+        ("mAP", "", "unknown metric key 'mAP'; known: ROC-AUC-macro, PR-AUC-macro"),
+        ("PR-AUC", "", "unknown metric key 'PR-AUC'"),  # a per-tag key is no board column
+        (
+            "hamming-loss",
+            "higher_is_better = true",
+            "higher_is_better = true contradicts the metric registry: hamming-loss is lower-is-better",
+        ),
+        (
+            "F1-macro",
+            "higher_is_better = false",
+            "higher_is_better = false contradicts the metric registry: F-score-macro is higher-is-better",
+        ),
+    ],
+)
 def test_a_column_the_registry_contradicts_is_one_error_naming_file_and_key(
-        tmp_path: Path, key: str, extra: str, message: str) -> None:
+    tmp_path: Path, key: str, extra: str, message: str
+) -> None:
     with pytest.raises(FormatError) as info:
         _load(tmp_path, key=key, extra=extra)
     assert isinstance(info.value, BadInputError)
@@ -72,9 +82,16 @@ def test_f1_macro_is_an_alias_of_f_score_macro_everywhere_on_a_board(tmp_path: P
 
 
 def test_a_board_built_in_code_maps_aliases_too() -> None:
-    board = Board(name="b", title="B", dataset="d", fold="f", split="test", primary="F1-macro",
-                  columns=(Column("F1-macro"), Column("one-error")),
-                  references=(Reference("P", "C", {"F1-macro": 0.4}),))
+    board = Board(
+        name="b",
+        title="B",
+        dataset="d",
+        fold="f",
+        split="test",
+        primary="F1-macro",
+        columns=(Column("F1-macro"), Column("one-error")),
+        references=(Reference("P", "C", {"F1-macro": 0.4}),),
+    )
     assert board.primary == "F-score-macro" and board.columns[0].label == "F1-macro"  # the name as given
     assert board.columns[1].higher_is_better is False
     assert board.references[0].scores == {"F-score-macro": 0.4}

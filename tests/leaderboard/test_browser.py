@@ -24,26 +24,40 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def chromium_path() -> str | None:
-    found = os.environ.get("HARNESS_CHROMIUM") or shutil.which("chromium") or next(
-        (p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
+    found = (
+        os.environ.get("HARNESS_CHROMIUM")
+        or shutil.which("chromium")
+        or next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
+    )
     return found
 
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
     reason="the playwright Python package is not installed (pip install 'playwright>=1.40'; "
-           "no browser download is needed, the test drives Debian's chromium)")
+    "no browser download is needed, the test drives Debian's chromium)",
+)
 CHROMIUM = chromium_path()
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium executable (apt-get install chromium, or set "
-                             "HARNESS_CHROMIUM to its path)")
+    CHROMIUM is None, reason="no chromium executable (apt-get install chromium, or set HARNESS_CHROMIUM to its path)"
+)
 
 
 def board() -> Board:
-    columns = (Column("PR-AUC-macro", "PR-AUC macro"), Column("ROC-AUC-macro", "ROC-AUC macro"),
-               Column("F-score-macro", "F-score macro"))
-    return Board(name="toy", title="Toy board", dataset="toy", fold="split-0", split="test",
-                 primary="PR-AUC-macro", columns=columns)
+    columns = (
+        Column("PR-AUC-macro", "PR-AUC macro"),
+        Column("ROC-AUC-macro", "ROC-AUC macro"),
+        Column("F-score-macro", "F-score macro"),
+    )
+    return Board(
+        name="toy",
+        title="Toy board",
+        dataset="toy",
+        fold="split-0",
+        split="test",
+        primary="PR-AUC-macro",
+        columns=columns,
+    )
 
 
 # (submission, team, run name, PR-AUC, ROC-AUC, F-score): ROC-AUC ranks them differently.
@@ -60,15 +74,29 @@ def built(tmp_path: Path) -> Path:
     store = ResultsStore(tmp_path / "results.sqlite")
     tags = {f"mood/theme---tag{i}": {"PR-AUC": i / 20, "ROC-AUC": 0.5 + i / 40} for i in range(12)}
     for i, (submission, team, run_name, pr, roc, f1) in enumerate(RUNS):
-        store.record(RunRecord(
-            run_id=f"run-{i}", dataset="toy", fold="split-0", split="test",
-            submission=submission, team=team, run_name=run_name, fingerprint="ab" * 32,
-            scores={"PR-AUC-macro": pr, "ROC-AUC-macro": roc, "F-score-macro": f1},
-            tag_scores=tags, created=f"2024-05-0{i + 1}T12:00:00Z",
-            provenance={"git_commit": "0123abcd", "git_dirty": False,
-                        "libraries": {"numpy": "2.1.0"}, "device": "cpu",
-                        "intervals": {"PR-AUC-macro": {"low": pr - 0.02, "high": pr + 0.02}}},
-            config={"epochs": 2}))
+        store.record(
+            RunRecord(
+                run_id=f"run-{i}",
+                dataset="toy",
+                fold="split-0",
+                split="test",
+                submission=submission,
+                team=team,
+                run_name=run_name,
+                fingerprint="ab" * 32,
+                scores={"PR-AUC-macro": pr, "ROC-AUC-macro": roc, "F-score-macro": f1},
+                tag_scores=tags,
+                created=f"2024-05-0{i + 1}T12:00:00Z",
+                provenance={
+                    "git_commit": "0123abcd",
+                    "git_dirty": False,
+                    "libraries": {"numpy": "2.1.0"},
+                    "device": "cpu",
+                    "intervals": {"PR-AUC-macro": {"low": pr - 0.02, "high": pr + 0.02}},
+                },
+                config={"epochs": 2},
+            )
+        )
     out = tmp_path / "site"
     build_site(store, [board()], out)
     return out
@@ -77,17 +105,21 @@ def built(tmp_path: Path) -> Path:
 @pytest.fixture
 def page():
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.problems = []  # console errors, uncaught exceptions, dialogs (an alert would be XSS)
-        page.on("console", lambda m: page.problems.append(f"console: {m.text}")
-                if m.type == "error" else None)
+        page.on("console", lambda m: page.problems.append(f"console: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
         page.on("dialog", lambda d: (page.problems.append(f"dialog: {d.message}"), d.dismiss()))
-        page.on("request", lambda r: page.problems.append(f"network: {r.url}")
-                if not r.url.startswith(("file://", "data:", "about:")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                page.problems.append(f"network: {r.url}")
+                if not r.url.startswith(("file://", "data:", "about:"))
+                else None
+            ),
+        )
         yield page
         browser.close()
 
@@ -95,8 +127,8 @@ def page():
 def submissions(page) -> list[str]:
     """The submission names of the visible rows, top to bottom."""
     return page.eval_on_selector_all(
-        "#board-table tbody tr:not([hidden]) td:nth-child(2) a",
-        "links => links.map(a => a.textContent)")
+        "#board-table tbody tr:not([hidden]) td:nth-child(2) a", "links => links.map(a => a.textContent)"
+    )
 
 
 def test_board_sorts_and_filters_in_a_real_browser(built: Path, page, tmp_path: Path) -> None:

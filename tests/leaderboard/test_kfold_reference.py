@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO.parent / "shared" / "reference" / "cal500"
 pytestmark = [
     pytest.mark.reference,
-    pytest.mark.skipif(not (ROOT / "hardAnnotations.txt").is_file(), reason=f"licensed CAL500 annotations not found at {ROOT}"),
+    pytest.mark.skipif(
+        not (ROOT / "hardAnnotations.txt").is_file(), reason=f"licensed CAL500 annotations not found at {ROOT}"
+    ),
 ]
 
 
@@ -29,8 +31,23 @@ def test_ten_fold_board(tmp_path: Path, isolated_paths: Path) -> None:
         np.save(path, np.clip(labels * 0.3 + rng.random(labels.shape) * 0.7, 0, 1))
         files.append(str(path))
     runner = CliRunner()
-    scored = runner.invoke(app, ["score", *files, "--dataset", "cal500", "--root", str(ROOT), "--fold", "all",
-                                 "--thresholds-on-test", "--record", "--name", "me/noisy-oracle"])
+    scored = runner.invoke(
+        app,
+        [
+            "score",
+            *files,
+            "--dataset",
+            "cal500",
+            "--root",
+            str(ROOT),
+            "--fold",
+            "all",
+            "--thresholds-on-test",
+            "--record",
+            "--name",
+            "me/noisy-oracle",
+        ],
+    )
     assert scored.exit_code == 0, scored.output
     assert "mean ± std" in scored.output
     built = runner.invoke(app, ["leaderboard", "build"])

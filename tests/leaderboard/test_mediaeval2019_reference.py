@@ -15,13 +15,17 @@ REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO.parent / "shared" / "reference"
 pytestmark = [
     pytest.mark.reference,
-    pytest.mark.skipif(not (REFERENCE / "mediaeval2019" / "submissions").is_dir(),
-                       reason=f"licensed MediaEval 2019 submissions not found under {REFERENCE}"),
+    pytest.mark.skipif(
+        not (REFERENCE / "mediaeval2019" / "submissions").is_dir(),
+        reason=f"licensed MediaEval 2019 submissions not found under {REFERENCE}",
+    ),
 ]
 
 
 def _recorder():
-    spec = importlib.util.spec_from_file_location("record_mediaeval2019", REPO / "leaderboards" / "record_mediaeval2019.py")
+    spec = importlib.util.spec_from_file_location(
+        "record_mediaeval2019", REPO / "leaderboards" / "record_mediaeval2019.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -34,7 +38,9 @@ def test_published_order(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     assert recorder.main(["--store", str(store.path)]) == 0
     board = load_board(REPO / "leaderboards" / "mtg-jamendo-moodtheme.toml")
-    ranked = [r.run for r in rank_runs(board, store.list_runs(dataset=board.dataset, fold=board.fold, split=board.split))]
+    ranked = [
+        r.run for r in rank_runs(board, store.list_runs(dataset=board.dataset, fold=board.fold, split=board.split))
+    ]
     names = [f"{r.team}/{r.run_name}" for r in ranked]
     assert names[0] == "CP-JKU/3_avg_ensemble" and round(ranked[0].scores["PR-AUC-macro"], 6) == 0.154609
     assert names[4] == "YL-UTokyo/run1"  # the 6-layer VGG paper: 5th of 29

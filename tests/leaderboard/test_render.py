@@ -25,10 +25,19 @@ EXTERNAL = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']?\s*(?:https?:)?/
 
 
 def toy_board() -> Board:
-    columns = tuple(Column(key=k, label=k.replace("-", " "), decimals=4) for k in (
-        "PR-AUC-macro", "ROC-AUC-macro", "F-score-macro"))
-    return Board(name="toy", title="Toy board", dataset="toy", fold="split-0", split="test",
-                 primary="PR-AUC-macro", columns=columns, description="A toy board.")
+    columns = tuple(
+        Column(key=k, label=k.replace("-", " "), decimals=4) for k in ("PR-AUC-macro", "ROC-AUC-macro", "F-score-macro")
+    )
+    return Board(
+        name="toy",
+        title="Toy board",
+        dataset="toy",
+        fold="split-0",
+        split="test",
+        primary="PR-AUC-macro",
+        columns=columns,
+        description="A toy board.",
+    )
 
 
 def run(run_id: str, submission: str, pr_auc: float | None, **changes) -> RunRecord:
@@ -36,13 +45,22 @@ def run(run_id: str, submission: str, pr_auc: float | None, **changes) -> RunRec
     if pr_auc is not None:
         scores["PR-AUC-macro"] = pr_auc
     fields = dict(
-        run_id=run_id, dataset="toy", fold="split-0", split="test", submission=submission,
-        team="harness", run_name="seed-0", fingerprint="cd" * 32, scores=scores,
-        tag_scores={"mood/theme---happy": {"ROC-AUC": 0.81, "PR-AUC": 0.42},
-                    "mood/theme---calm": {"ROC-AUC": 0.66, "PR-AUC": 0.21, "F-score": 0.3}},
-        seed=0, created="2024-05-01T12:00:00Z",
-        provenance={"git_commit": "deadbeefcafe", "dirty": False, "device": "cpu",
-                    "versions": {"torch": "2.11.0"}},
+        run_id=run_id,
+        dataset="toy",
+        fold="split-0",
+        split="test",
+        submission=submission,
+        team="harness",
+        run_name="seed-0",
+        fingerprint="cd" * 32,
+        scores=scores,
+        tag_scores={
+            "mood/theme---happy": {"ROC-AUC": 0.81, "PR-AUC": 0.42},
+            "mood/theme---calm": {"ROC-AUC": 0.66, "PR-AUC": 0.21, "F-score": 0.3},
+        },
+        seed=0,
+        created="2024-05-01T12:00:00Z",
+        provenance={"git_commit": "deadbeefcafe", "dirty": False, "device": "cpu", "versions": {"torch": "2.11.0"}},
         config={"epochs": 2, "lr": 0.001},
     )
     fields.update(changes)
@@ -54,8 +72,17 @@ def site(tmp_path: Path) -> tuple[Path, list[Path]]:
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("r-mid", "midnet", 0.50))
     store.record(run("r-best", "bestnet", 0.75, thresholds_source="test", seed=3))
-    store.record(run("r-low/seed:1", "lownet", 0.25, team=XSS, run_name=XSS,
-                     tag_scores={XSS: {"PR-AUC": 0.1}}, external_data=True))
+    store.record(
+        run(
+            "r-low/seed:1",
+            "lownet",
+            0.25,
+            team=XSS,
+            run_name=XSS,
+            tag_scores={XSS: {"PR-AUC": 0.1}},
+            external_data=True,
+        )
+    )
     store.record(run("r-other", "othernet", 0.99, dataset="cal500", fold="fold-0"))
     out = tmp_path / "site"
     return out, build_site(store, [toy_board()], out).pages
@@ -83,8 +110,7 @@ def test_written_paths_are_the_site(site) -> None:
     out, written = site
     assert written[0] == out / "index.html"
     assert out / "toy.html" in written
-    assert {p.name for p in (out / "runs").iterdir()} == {
-        p.name for p in written if p.parent == out / "runs"}
+    assert {p.name for p in (out / "runs").iterdir()} == {p.name for p in written if p.parent == out / "runs"}
     assert all(p.is_file() for p in written)
     assert len(written) == 2 + 3  # index, board, three toy runs (not the cal500 one)
     assert not list(out.rglob("*.tmp"))
@@ -135,13 +161,22 @@ def test_board_rows_link_to_run_pages(site) -> None:
 def test_run_pages_show_provenance_scores_and_tags(site, tmp_path: Path) -> None:
     out, _ = site
     html = read(out / "runs" / run_page_name("r-best"))
-    for text in ("deadbeefcafe", "cd" * 32, "2.11.0", "thresholds fitted on test",
-                 "&#34;epochs&#34;: 2", "ROC-AUC-macro", "0.7500"):
+    for text in (
+        "deadbeefcafe",
+        "cd" * 32,
+        "2.11.0",
+        "thresholds fitted on test",
+        "&#34;epochs&#34;: 2",
+        "ROC-AUC-macro",
+        "0.7500",
+    ):
         assert text in html, text
     assert 'href="../toy.html"' in html and 'href="../index.html"' in html
     view = plan(site_store(tmp_path), [toy_board()]).runs["r-best"]
     assert [(row["short"], row["tag"]) for row in view["tag_rows"]] == [
-        ("happy", "mood/theme---happy"), ("calm", "mood/theme---calm")]
+        ("happy", "mood/theme---happy"),
+        ("calm", "mood/theme---calm"),
+    ]
     assert view["tag_metrics"] == ["ROC-AUC", "PR-AUC", "F-score"]
     assert view["boards"] == [{"title": "Toy board", "href": "toy.html"}]
 
@@ -179,8 +214,7 @@ def test_build_is_deterministic(site, tmp_path: Path) -> None:
     out, written = site
     store = ResultsStore(tmp_path / "results.sqlite")
     again = build_site(store, [toy_board()], tmp_path / "again").pages
-    assert [p.relative_to(tmp_path / "again") for p in again] == [
-        p.relative_to(out) for p in written]
+    assert [p.relative_to(tmp_path / "again") for p in again] == [p.relative_to(out) for p in written]
     for a, b in zip(written, again):
         assert a.read_bytes() == b.read_bytes()
 
@@ -200,10 +234,12 @@ def test_no_boards_gives_a_hint(tmp_path: Path) -> None:
 
 def test_rank_runs_direction_ties_and_missing() -> None:
     board = toy_board()
-    runs = [run("a", "a", 0.5, created="2024-01-02T00:00:00Z"),
-            run("b", "b", None),
-            run("c", "c", 0.5, created="2024-01-01T00:00:00Z"),
-            run("d", "d", 0.9)]
+    runs = [
+        run("a", "a", 0.5, created="2024-01-02T00:00:00Z"),
+        run("b", "b", None),
+        run("c", "c", 0.5, created="2024-01-01T00:00:00Z"),
+        run("d", "d", 0.9),
+    ]
     ranked = rank_runs(board, runs)
     assert [(e.rank, e.run.run_id) for e in ranked] == [(1, "d"), (2, "c"), (2, "a"), (None, "b")]
     lower = replace(board, columns=(Column("PR-AUC-macro", higher_is_better=False),))
@@ -253,18 +289,19 @@ def test_load_board_reads_a_good_file(tmp_path: Path) -> None:
     assert board.primary_column == Column("PR-AUC-macro", "PR-AUC-macro", True, 3)
 
 
-@pytest.mark.parametrize("text, field", [
-    (BOARD_TOML.format(decimals=12), "decimals"),
-    (BOARD_TOML.format(decimals=2).replace('primary = "PR-AUC-macro"', 'primary = "nope"'),
-     "primary"),
-    (BOARD_TOML.format(decimals=2).replace('name = "mine"', 'name = "Not A Slug"'), "name"),
-    (BOARD_TOML.format(decimals=2).replace('title = "Mine"\n', ""), "title"),
-    (BOARD_TOML.format(decimals=2) + "higher_is_beter = false\n", "higher_is_beter"),
-    (BOARD_TOML.format(decimals=2) + "[[columns]]\nkey = 'PR-AUC-macro'\n", "columns"),
-    ("name = [", "TOML"),
-])
-def test_bad_board_toml_gives_format_error_naming_file_and_field(tmp_path: Path, text: str,
-                                                                 field: str) -> None:
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        (BOARD_TOML.format(decimals=12), "decimals"),
+        (BOARD_TOML.format(decimals=2).replace('primary = "PR-AUC-macro"', 'primary = "nope"'), "primary"),
+        (BOARD_TOML.format(decimals=2).replace('name = "mine"', 'name = "Not A Slug"'), "name"),
+        (BOARD_TOML.format(decimals=2).replace('title = "Mine"\n', ""), "title"),
+        (BOARD_TOML.format(decimals=2) + "higher_is_beter = false\n", "higher_is_beter"),
+        (BOARD_TOML.format(decimals=2) + "[[columns]]\nkey = 'PR-AUC-macro'\n", "columns"),
+        ("name = [", "TOML"),
+    ],
+)
+def test_bad_board_toml_gives_format_error_naming_file_and_field(tmp_path: Path, text: str, field: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(FormatError) as info:
@@ -286,10 +323,15 @@ def test_the_real_toy_board_loads() -> None:
     boards = load_boards(REPO / "leaderboards")
     toy = next(b for b in boards if b.name == "toy")
     assert toy == load_board(REPO / "leaderboards" / "toy.toml")
-    assert (toy.dataset, toy.fold, toy.split, toy.primary) == (
-        "toy", "split-0", "test", "PR-AUC-macro")
-    assert [c.key for c in toy.columns] == ["PR-AUC-macro", "ROC-AUC-macro", "F-score-macro",
-                                            "PR-AUC-micro", "ROC-AUC-micro", "F-score-micro"]
+    assert (toy.dataset, toy.fold, toy.split, toy.primary) == ("toy", "split-0", "test", "PR-AUC-macro")
+    assert [c.key for c in toy.columns] == [
+        "PR-AUC-macro",
+        "ROC-AUC-macro",
+        "F-score-macro",
+        "PR-AUC-micro",
+        "ROC-AUC-micro",
+        "F-score-micro",
+    ]
     assert all(c.higher_is_better and c.decimals == 4 for c in toy.columns)
 
 
@@ -302,7 +344,7 @@ def test_fold_flags_show_as_badges(tmp_path: Path) -> None:
     board = read(out / "toy.html")
     assert f'<span class="badge warn" title="{flag}">leaky</span>' in board
     assert flag in board
-    assert flag in read(out / "runs" / run_page_name('r-leaky'))
+    assert flag in read(out / "runs" / run_page_name("r-leaky"))
 
 
 # -- ties, seeds, intervals ------------------------------------------------------------------
@@ -316,8 +358,7 @@ def fake_module(monkeypatch, module, **functions) -> None:
 
 def rank_cells(html: str) -> list[tuple[str, str]]:
     """(row classes, shown rank) of every board row, in page order."""
-    return re.findall(r'<tr(?: class="([^"]*)")?[^>]*>\s*<td class="num rank"[^>]*>([^<]*)</td>',
-                      html)
+    return re.findall(r'<tr(?: class="([^"]*)")?[^>]*>\s*<td class="num rank"[^>]*>([^<]*)</td>', html)
 
 
 def shown_ranks(view: dict) -> list[int | None]:
@@ -378,8 +419,7 @@ def test_a_failing_paired_test_leaves_ranks_plain_with_a_warning(tmp_path: Path,
 
 def test_unknown_run_ids_in_bands_keep_their_rank(tmp_path: Path, monkeypatch) -> None:
     fake_module(monkeypatch, ranking, rank_bands=lambda store, board, runs: {"d": 2, "e": 2})
-    assert shown_ranks(plan(ties_store(tmp_path), [toy_board()]).board("toy")) == [
-        1, 2, 3, 4, 4, None]
+    assert shown_ranks(plan(ties_store(tmp_path), [toy_board()]).board("toy")) == [1, 2, 3, 4, 4, None]
 
 
 def test_seed_badge_on_every_row_of_a_multi_seed_submission(tmp_path: Path) -> None:
@@ -400,14 +440,21 @@ def test_seed_badge_on_every_row_of_a_multi_seed_submission(tmp_path: Path) -> N
 
 def test_intervals_show_beside_the_values(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
-    intervals = {"PR-AUC-macro": {"low": 0.4812, "high": 0.5234, "mean": 0.5, "std": 0.01,
-                                  "replicates": 1000, "confidence": 0.95}}
+    intervals = {
+        "PR-AUC-macro": {
+            "low": 0.4812,
+            "high": 0.5234,
+            "mean": 0.5,
+            "std": 0.01,
+            "replicates": 1000,
+            "confidence": 0.95,
+        }
+    }
     store.record(run("ci", "cinet", 0.5, provenance={"intervals": intervals}))
     store.record(run("noci", "plainnet", 0.4))
     site = plan(store, [toy_board()])
     view = site.board("toy")
-    notes = [(row["submission"], c["note"], c["note_title"]) for row in view["rows"]
-             for c in row["cells"] if c["note"]]
+    notes = [(row["submission"], c["note"], c["note_title"]) for row in view["rows"] for c in row["cells"] if c["note"]]
     assert notes == [("cinet", "0.4812–0.5234", "95% bootstrap interval (1000 replicates)")]
     assert view["has_intervals"]  # the legend
     assert [s["interval"] for s in site.runs["ci"]["scores"]] == ["", "", "0.4812–0.5234"]
@@ -425,11 +472,22 @@ def test_intervals_show_beside_the_values(tmp_path: Path) -> None:
 
 def test_badges_for_flags_external_data_and_test_thresholds(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
-    store.record(run("x", "xnet", 0.5, external_data=True, thresholds_source="test",
-                     provenance={"flags": ["leaky: segments of one song in train and test"]}))
+    store.record(
+        run(
+            "x",
+            "xnet",
+            0.5,
+            external_data=True,
+            thresholds_source="test",
+            provenance={"flags": ["leaky: segments of one song in train and test"]},
+        )
+    )
     [row] = plan(store, [toy_board()]).board("toy")["rows"]
     assert [(b["kind"], b["text"]) for b in row["badges"]] == [
-        ("warn", "thresholds fitted on test"), ("info", "external data"), ("warn", "leaky")]
+        ("warn", "thresholds fitted on test"),
+        ("info", "external data"),
+        ("warn", "leaky"),
+    ]
     assert "Legacy" in row["badges"][0]["title"]
     assert row["badges"][2]["title"] == "leaky: segments of one song in train and test"
 
@@ -440,10 +498,20 @@ FOLDS = tuple(f"fold-{k}" for k in range(10))
 
 
 def fold_board() -> Board:
-    columns = (Column("F-score-macro", "F1 macro"), Column("PR-AUC-macro", "PR-AUC macro"),
-               Column("hamming-loss", "Hamming loss", higher_is_better=False))
-    return Board(name="cal", title="CAL500 ten folds", dataset="cal500", split="test",
-                 primary="F-score-macro", columns=columns, folds=FOLDS)
+    columns = (
+        Column("F-score-macro", "F1 macro"),
+        Column("PR-AUC-macro", "PR-AUC macro"),
+        Column("hamming-loss", "Hamming loss", higher_is_better=False),
+    )
+    return Board(
+        name="cal",
+        title="CAL500 ten folds",
+        dataset="cal500",
+        split="test",
+        primary="F-score-macro",
+        columns=columns,
+        folds=FOLDS,
+    )
 
 
 def fold_store(tmp_path: Path) -> tuple[ResultsStore, dict[str, np.ndarray]]:
@@ -454,14 +522,29 @@ def fold_store(tmp_path: Path) -> tuple[ResultsStore, dict[str, np.ndarray]]:
         f1 = rng.uniform(0.3, 0.5, n_folds) + offset
         values[submission] = f1
         for k in range(n_folds):
-            store.record(run(f"{submission}-{k}", submission, 0.5, dataset="cal500",
-                             fold=f"fold-{k}", fingerprint=f"{k:02d}" * 32,
-                             scores={"F-score-macro": float(f1[k]), "PR-AUC-macro": 0.5,
-                                     "hamming-loss": 0.1 + k / 100}))
-    store.record(run("stale", "full", 0.5, dataset="cal500", fold="fold-0",  # older rerun
-                     created="2020-01-01T00:00:00Z", scores={"F-score-macro": 0.01}))
-    store.record(run("other-fold", "full", 0.5, dataset="cal500", fold="split-0",
-                     scores={"F-score-macro": 0.99}))
+            store.record(
+                run(
+                    f"{submission}-{k}",
+                    submission,
+                    0.5,
+                    dataset="cal500",
+                    fold=f"fold-{k}",
+                    fingerprint=f"{k:02d}" * 32,
+                    scores={"F-score-macro": float(f1[k]), "PR-AUC-macro": 0.5, "hamming-loss": 0.1 + k / 100},
+                )
+            )
+    store.record(
+        run(
+            "stale",
+            "full",
+            0.5,
+            dataset="cal500",
+            fold="fold-0",  # older rerun
+            created="2020-01-01T00:00:00Z",
+            scores={"F-score-macro": 0.01},
+        )
+    )
+    store.record(run("other-fold", "full", 0.5, dataset="cal500", fold="split-0", scores={"F-score-macro": 0.99}))
     return store, values
 
 
@@ -502,8 +585,9 @@ def test_fold_group_page_lists_every_fold_and_links_runs(tmp_path: Path) -> None
     assert href.startswith("groups/") and "#" not in href
     [section] = site.groups[href]["sections"]
     assert [f["fold"] for f in section["folds"]] == list(FOLDS)
-    assert [f["href"] for f in section["folds"]] == [
-        run_page_name(f"partial-{k}") for k in range(7)] + [""] * 3  # three folds have no run
+    assert [f["href"] for f in section["folds"]] == [run_page_name(f"partial-{k}") for k in range(7)] + [
+        ""
+    ] * 3  # three folds have no run
     for k in range(7):
         assert section["folds"][k]["cells"][0]["text"] == f"{values['partial'][k]:.4f}"
     assert section["mean"][0]["text"] == f"{np.mean(values['partial']):.4f}"
@@ -517,15 +601,17 @@ def test_fold_group_page_lists_every_fold_and_links_runs(tmp_path: Path) -> None
 
 
 def test_fold_board_in_toml(tmp_path: Path) -> None:
-    text = BOARD_TOML.format(decimals=3).replace('fold = "split-0"\n', "folds = [\"a\", \"b\"]\n")
+    text = BOARD_TOML.format(decimals=3).replace('fold = "split-0"\n', 'folds = ["a", "b"]\n')
     path = tmp_path / "k.toml"
     path.write_text(text)
     board = load_board(path)
     assert board.folds == ("a", "b") and board.fold == "" and board.is_k_fold
-    for bad, field in ((text.replace("folds =", 'fold = "a"\nfolds ='), "fold"),
-                       (text.replace('folds = ["a", "b"]\n', ""), "fold"),
-                       (text.replace('["a", "b"]', '["a", "a"]'), "folds"),
-                       (text.replace('["a", "b"]', '"a"'), "folds")):
+    for bad, field in (
+        (text.replace("folds =", 'fold = "a"\nfolds ='), "fold"),
+        (text.replace('folds = ["a", "b"]\n', ""), "fold"),
+        (text.replace('["a", "b"]', '["a", "a"]'), "folds"),
+        (text.replace('["a", "b"]', '"a"'), "folds"),
+    ):
         path.write_text(bad)
         with pytest.raises(FormatError, match=field) as info:
             load_board(path)
@@ -539,9 +625,14 @@ def test_run_page_provenance_is_a_readable_table(tmp_path: Path) -> None:
     from harness.provenance import config_hash
 
     store = ResultsStore(tmp_path / "results.sqlite")
-    provenance = {"git_commit": "abc123def", "git_dirty": True, "device": "cuda: NVIDIA H100",
-                  "libraries": {"torch": "2.11.0", "numpy": "2.1.0"}, "duration_s": 3725.0,
-                  "best_epoch": 12}
+    provenance = {
+        "git_commit": "abc123def",
+        "git_dirty": True,
+        "device": "cuda: NVIDIA H100",
+        "libraries": {"torch": "2.11.0", "numpy": "2.1.0"},
+        "duration_s": 3725.0,
+        "best_epoch": 12,
+    }
     record = run("p", "pnet", 0.5, provenance=provenance, seed=4)
     store.record(record)
     out = tmp_path / "site"
@@ -573,7 +664,7 @@ def test_run_page_bar_chart_of_per_tag_pr_auc(site, tmp_path: Path) -> None:
     assert [tick["label"] for tick in bars["ticks"]] == ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"]  # to the next tenth
     assert view["curve"] is None  # no curve without predictions in the store
     page = read(out / "runs" / run_page_name("r-best"))  # end to end: an accessible SVG
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
     assert "<title>mood/theme---happy: PR-AUC 0.4200</title>" in svg
     assert "PR-AUC per tag" in svg and ">0.5<" in svg and ">0.6<" not in svg
@@ -638,14 +729,30 @@ def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) ->
     fake_module(monkeypatch, ranking, rank_bands=lambda s, b, runs: {r.run_id: 1 for r in runs})
     fake_module(monkeypatch, charts, pr_curve=lambda s, r: [(0.0, 1.0), (1.0, 0.1)])
     store = ResultsStore(tmp_path / "results.sqlite")
-    hostile = dict(team=XSS, run_name=XSS, tag_scores={XSS: {"PR-AUC": 0.3}},
-                   provenance={"flags": [XSS], "libraries": {XSS: XSS}, XSS: XSS,
-                               "intervals": {"PR-AUC-macro": {"low": 0.1, "high": 0.2}}},
-                   config={XSS: XSS})
+    hostile = dict(
+        team=XSS,
+        run_name=XSS,
+        tag_scores={XSS: {"PR-AUC": 0.3}},
+        provenance={
+            "flags": [XSS],
+            "libraries": {XSS: XSS},
+            XSS: XSS,
+            "intervals": {"PR-AUC-macro": {"low": 0.1, "high": 0.2}},
+        },
+        config={XSS: XSS},
+    )
     for seed in (0, 1):
         store.record(run(f"{XSS}{seed}", XSS, 0.5 - seed / 10, seed=seed, **hostile))
-        store.record(run(f"k{seed}", XSS, 0.5, dataset="cal500", fold=f"fold-{seed}",
-                         **{**hostile, "scores": {"F-score-macro": 0.4 + seed / 10}}))
+        store.record(
+            run(
+                f"k{seed}",
+                XSS,
+                0.5,
+                dataset="cal500",
+                fold=f"fold-{seed}",
+                **{**hostile, "scores": {"F-score-macro": 0.4 + seed / 10}},
+            )
+        )
     out = tmp_path / "site"
     written = build_site(store, [toy_board(), fold_board()], out).pages
     assert len(written) == 1 + 2 + 4 + 1  # index, two boards, four runs, one group
@@ -655,18 +762,18 @@ def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) ->
         assert "&lt;img src=x onerror=alert(1)&gt;" in html, path
     board = read(out / "toy.html")
     assert board.count("&lt;img src=x onerror=alert(1)&gt;") >= 4  # submission, team, run x2
-    run_page = read(next(p for p in written if p.parent.name == "runs" and "k0" not in p.name
-                         and "k1" not in p.name))
-    svg = run_page[run_page.index("<svg"):run_page.index("</svg>")]
+    run_page = read(next(p for p in written if p.parent.name == "runs" and "k0" not in p.name and "k1" not in p.name))
+    svg = run_page[run_page.index("<svg") : run_page.index("</svg>")]
     assert "&lt;img src=x onerror=alert(1)&gt;" in svg
 
 
 def test_reference_rows_are_shown_as_published_figures(tmp_path: Path) -> None:
     from harness.leaderboard.boards import Reference
 
-    board = replace(toy_board(), references=(
-        Reference(name="Paper <b>net</b>", citation="Someone et al. 2020", scores={"PR-AUC-macro": 0.6}),
-    ))
+    board = replace(
+        toy_board(),
+        references=(Reference(name="Paper <b>net</b>", citation="Someone et al. 2020", scores={"PR-AUC-macro": 0.6}),),
+    )
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("r-hi", "highnet", 0.7))
     store.record(run("r-lo", "lownet", 0.5))
@@ -677,7 +784,10 @@ def test_reference_rows_are_shown_as_published_figures(tmp_path: Path) -> None:
     assert "published" in page and "Someone et al. 2020" in page and "<b>net</b>" not in page
     rows = plan(store, [board]).board("toy")["rows"]
     assert [(row["submission"], row["rank"], row["reference"]) for row in rows] == [
-        ("highnet", 1, False), ("Paper <b>net</b>", None, True), ("lownet", 2, False)]  # references take no rank
+        ("highnet", 1, False),
+        ("Paper <b>net</b>", None, True),
+        ("lownet", 2, False),
+    ]  # references take no rank
     assert badge_texts(rows[1]) == ["published"] and rows[1]["run_name"] == "Someone et al. 2020"
     assert [row["position"] for row in rows] == [1, 2, 3]
 
@@ -685,9 +795,10 @@ def test_reference_rows_are_shown_as_published_figures(tmp_path: Path) -> None:
 def test_a_reference_above_every_run_is_not_the_leader(tmp_path: Path) -> None:
     from harness.leaderboard.boards import Reference
 
-    board = replace(toy_board(), references=(
-        Reference(name="Paper net", citation="Someone et al. 2020", scores={"PR-AUC-macro": 0.9}),
-    ))
+    board = replace(
+        toy_board(),
+        references=(Reference(name="Paper net", citation="Someone et al. 2020", scores={"PR-AUC-macro": 0.9}),),
+    )
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("r-hi", "highnet", 0.7))
     store.record(run("r-lo", "lownet", 0.5))
@@ -695,10 +806,12 @@ def test_a_reference_above_every_run_is_not_the_leader(tmp_path: Path) -> None:
     build_site(store, [board], out)
     view = plan(store, [board]).board("toy")
     assert [row["submission"] for row in view["rows"]][:2] == ["Paper net", "highnet"]  # the reference sorts first ...
-    assert view["leader"]["submission"] == "highnet" and view["leader_value"] == "0.7000"  # ... but the leader is the best run
+    assert (
+        view["leader"]["submission"] == "highnet" and view["leader_value"] == "0.7000"
+    )  # ... but the leader is the best run
     index = read(out / "index.html")  # end to end: the index card
-    leader = index[index.index('<div class="leader'):]
-    leader = leader[:leader.index("</div>")]
+    leader = index[index.index('<div class="leader') :]
+    leader = leader[: leader.index("</div>")]
     assert "highnet" in leader and "0.7000" in leader
     assert "Paper net" not in leader and "No runs yet" not in index
 

@@ -28,27 +28,48 @@ DECIMALS = {"PR-AUC-macro": 4, "ROC-AUC-macro": 3, "F-score-macro": 2}  # each c
 
 def toy_board(**changes) -> Board:
     columns = tuple(Column(key=k, label=k.replace("-", " "), decimals=DECIMALS[k]) for k in KEYS)
-    fields = dict(name="toy", title="Toy board", dataset="toy", fold="split-0", split="test",
-                  primary="PR-AUC-macro", columns=columns)
+    fields = dict(
+        name="toy",
+        title="Toy board",
+        dataset="toy",
+        fold="split-0",
+        split="test",
+        primary="PR-AUC-macro",
+        columns=columns,
+    )
     fields.update(changes)
     return Board(**fields)
 
 
 def config(seed: int | None, **changes) -> dict:
     """What the runner records: the resolved config, the seed among its keys."""
-    resolved = {"dataset": "toy", "fold": "split-0", "submission": "x", "seed": seed,
-                "epochs": 2, "lr": 0.001, "eval_batch_size": 64,
-                "test_fingerprint": "cd" * 32}
+    resolved = {
+        "dataset": "toy",
+        "fold": "split-0",
+        "submission": "x",
+        "seed": seed,
+        "epochs": 2,
+        "lr": 0.001,
+        "eval_batch_size": 64,
+        "test_fingerprint": "cd" * 32,
+    }
     resolved.update(changes)
     return resolved
 
 
-def run(run_id: str, submission: str, scores: dict[str, float], seed: int | None = 0,
-        **changes) -> RunRecord:
+def run(run_id: str, submission: str, scores: dict[str, float], seed: int | None = 0, **changes) -> RunRecord:
     fields = dict(
-        run_id=run_id, dataset="toy", fold="split-0", split="test", submission=submission,
-        team="harness", run_name="seed-0" if seed is None else f"seed-{seed}",
-        fingerprint="cd" * 32, scores=scores, seed=seed, created="2024-05-01T12:00:00Z",
+        run_id=run_id,
+        dataset="toy",
+        fold="split-0",
+        split="test",
+        submission=submission,
+        team="harness",
+        run_name="seed-0" if seed is None else f"seed-{seed}",
+        fingerprint="cd" * 32,
+        scores=scores,
+        seed=seed,
+        created="2024-05-01T12:00:00Z",
         provenance={"git_commit": "deadbeefcafe", "device": "cpu"},
         config=config(seed),
     )
@@ -95,7 +116,7 @@ def badge_texts(row: dict) -> list[str]:
 def seeds_table(html: str) -> str:
     """The "Over seeds" table of a board page."""
     start = html.index('<table class="board sortable seeds" id="seeds-table">')
-    return html[start:html.index("</table>", start)]
+    return html[start : html.index("</table>", start)]
 
 
 def mean_std(values: np.ndarray, decimals: int) -> str:
@@ -114,12 +135,20 @@ def seeded(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
     for seed in range(3):
         scores = {key: float(values[key][seed]) for key in KEYS}
         pr = scores["PR-AUC-macro"]
-        store.record(run(f"vgg6-s{seed}", "vgg6", scores, seed=seed,
-                         created=f"2024-05-0{seed + 1}T12:00:00Z",
-                         provenance={"config_hash": f"hash{seed}", "intervals": {
-                             "PR-AUC-macro": {"low": pr - 0.01, "high": pr + 0.01}}}))
-    store.record(run("solo", "solonet", {"PR-AUC-macro": 0.55, "ROC-AUC-macro": 0.6,
-                                         "F-score-macro": 0.25}, seed=0))
+        store.record(
+            run(
+                f"vgg6-s{seed}",
+                "vgg6",
+                scores,
+                seed=seed,
+                created=f"2024-05-0{seed + 1}T12:00:00Z",
+                provenance={
+                    "config_hash": f"hash{seed}",
+                    "intervals": {"PR-AUC-macro": {"low": pr - 0.01, "high": pr + 0.01}},
+                },
+            )
+        )
+    store.record(run("solo", "solonet", {"PR-AUC-macro": 0.55, "ROC-AUC-macro": 0.6, "F-score-macro": 0.25}, seed=0))
     out = tmp_path / "site"
     build_site(store, [toy_board()], out)
     return out, values
@@ -131,8 +160,9 @@ def test_over_seeds_shows_mean_and_std_of_every_column(seeded, tmp_path: Path) -
     assert len(rows) == 2  # vgg6 once (three seeds), solonet once
     vgg6 = row_of(rows, "vgg6")
     assert metric_texts(vgg6) == [mean_std(values[k], DECIMALS[k]) for k in KEYS]
-    assert vgg6["seeds"] == [{"text": str(seed), "href": f"runs/{run_page_name(f'vgg6-s{seed}')}"}
-                             for seed in range(3)]  # the seeds are links to the runs ...
+    assert vgg6["seeds"] == [
+        {"text": str(seed), "href": f"runs/{run_page_name(f'vgg6-s{seed}')}"} for seed in range(3)
+    ]  # the seeds are links to the runs ...
     assert vgg6["n"] == 3  # ... and n counts them
     mean = float(np.mean(values["PR-AUC-macro"]))
     assert vgg6["cells"][0]["value"] == repr(mean)  # sorts on the unrounded mean
@@ -159,8 +189,7 @@ def test_over_seeds_is_ranked_by_the_primary_mean(seeded, tmp_path: Path) -> Non
     assert [r["submission"] == "vgg6" for r in rows] == [vgg6_first, not vgg6_first]
     assert [r["rank"] for r in rows] == [1, 2]
     # Lower is better: the order turns round.
-    lower = toy_board(columns=tuple(replace(c, higher_is_better=c.key != "PR-AUC-macro")
-                                    for c in toy_board().columns))
+    lower = toy_board(columns=tuple(replace(c, higher_is_better=c.key != "PR-AUC-macro") for c in toy_board().columns))
     rows = seeds_rows(view_of(tmp_path, lower))
     assert [r["submission"] == "vgg6" for r in rows] == [not vgg6_first, vgg6_first]
 
@@ -194,9 +223,12 @@ def test_main_table_keeps_one_row_per_run_with_linked_seed_badges(seeded, tmp_pa
 def test_over_seeds_table_is_accessible(seeded) -> None:
     out, _ = seeded
     table = seeds_table(read(out / "toy.html"))
-    assert re.search(r"<caption>Toy board: mean ± std over seeds, 2 configurations, 1 with "
-                     r"several seeds</caption>", table)
-    heads = re.findall(r"<th ([^>]*)>", table[:table.index("</thead>")])
+    assert re.search(
+        r"<caption>Toy board: mean ± std over seeds, 2 configurations, 1 with "
+        r"several seeds</caption>",
+        table,
+    )
+    heads = re.findall(r"<th ([^>]*)>", table[: table.index("</thead>")])
     assert heads and all('scope="col"' in h for h in heads)
     assert table.count('<th scope="row"') == 2
 
@@ -221,8 +253,15 @@ def test_configurations_are_not_averaged_together(tmp_path: Path) -> None:
     values = {2: [0.40, 0.44], 20: [0.60, 0.70]}
     for epochs, pr in values.items():
         for seed, value in enumerate(pr):
-            store.record(run(f"e{epochs}-s{seed}", "vgg6", {"PR-AUC-macro": value}, seed=seed,
-                             config=config(seed, epochs=epochs, eval_batch_size=16 * (seed + 1))))
+            store.record(
+                run(
+                    f"e{epochs}-s{seed}",
+                    "vgg6",
+                    {"PR-AUC-macro": value},
+                    seed=seed,
+                    config=config(seed, epochs=epochs, eval_batch_size=16 * (seed + 1)),
+                )
+            )
     rows = seeds_rows(view_of(tmp_path))
     assert len(rows) == 2
     for row, epochs in zip(rows, (20, 2)):  # ranked: 20 epochs first
@@ -235,10 +274,8 @@ def test_configurations_are_not_averaged_together(tmp_path: Path) -> None:
 def test_newest_run_of_a_seed_counts(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     store.record(run("s0", "vgg6", {"PR-AUC-macro": 0.50}, seed=0))
-    store.record(run("s1-old", "vgg6", {"PR-AUC-macro": 0.10}, seed=1,
-                     created="2024-01-01T00:00:00Z"))
-    store.record(run("s1-new", "vgg6", {"PR-AUC-macro": 0.54}, seed=1,
-                     created="2024-06-01T00:00:00Z"))
+    store.record(run("s1-old", "vgg6", {"PR-AUC-macro": 0.10}, seed=1, created="2024-01-01T00:00:00Z"))
+    store.record(run("s1-new", "vgg6", {"PR-AUC-macro": 0.54}, seed=1, created="2024-06-01T00:00:00Z"))
     view = view_of(tmp_path)
     assert len(view["rows"]) == 3  # every run still has its row
     assert [badge_texts(row).count("2 seeds") for row in view["rows"]] == [1, 1, 1]
@@ -253,11 +290,21 @@ def test_runs_without_seed_or_config(tmp_path: Path) -> None:
     (team, submission)."""
     store = ResultsStore(tmp_path / "results.sqlite")
     for i, value in enumerate((0.3, 0.35)):  # one team's two published runs: two systems
-        store.record(run(f"pub{i}", "team-a", {"PR-AUC-macro": value}, seed=None, config={},
-                         team="team-a", run_name=f"run{i}"))
+        store.record(
+            run(f"pub{i}", "team-a", {"PR-AUC-macro": value}, seed=None, config={}, team="team-a", run_name=f"run{i}")
+        )
     for seed, value in enumerate((0.5, 0.6, 0.7)):
-        store.record(run(f"imp{seed}", "imported", {"PR-AUC-macro": value}, seed=seed,
-                         config={}, team="team-b", run_name="ensemble"))
+        store.record(
+            run(
+                f"imp{seed}",
+                "imported",
+                {"PR-AUC-macro": value},
+                seed=seed,
+                config={},
+                team="team-b",
+                run_name="ensemble",
+            )
+        )
     groups = group_seeds(store.list_runs())
     assert sorted(len(g.members) for g in groups) == [1, 1, 3]
     rows = seeds_rows(view_of(tmp_path))
@@ -292,9 +339,18 @@ def test_summarise_seeds_with_numpy() -> None:
 def test_hostile_names_in_the_over_seeds_table_are_escaped(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     for seed in (0, 1):
-        store.record(run(f"{XSS}{seed}", XSS, {"PR-AUC-macro": 0.5 + seed / 10}, seed=seed,
-                         team=XSS, run_name=XSS, config={XSS: XSS, "seed": seed},
-                         provenance={"flags": [XSS]}))
+        store.record(
+            run(
+                f"{XSS}{seed}",
+                XSS,
+                {"PR-AUC-macro": 0.5 + seed / 10},
+                seed=seed,
+                team=XSS,
+                run_name=XSS,
+                config={XSS: XSS, "seed": seed},
+                provenance={"flags": [XSS]},
+            )
+        )
     written = build_site(store, [toy_board()], tmp_path / "site").pages
     for path in written:
         html = read(path)
@@ -317,16 +373,29 @@ FOLDS = tuple(f"fold-{k}" for k in range(10))
 
 def fold_board() -> Board:
     columns = (Column("F-score-macro", "F1 macro"), Column("PR-AUC-macro", "PR-AUC macro", decimals=3))
-    return Board(name="cal", title="CAL500 ten folds", dataset="cal500", split="test",
-                 primary="F-score-macro", columns=columns, folds=FOLDS)
+    return Board(
+        name="cal",
+        title="CAL500 ten folds",
+        dataset="cal500",
+        split="test",
+        primary="F-score-macro",
+        columns=columns,
+        folds=FOLDS,
+    )
 
 
 def fold_run(submission: str, seed: int, k: int, f1: float, pr: float, **changes) -> RunRecord:
-    return run(f"{submission}-s{seed}-f{k}", submission,
-               {"F-score-macro": f1, "PR-AUC-macro": pr}, seed=seed, dataset="cal500",
-               fold=f"fold-{k}", fingerprint=f"{k:02d}" * 32,
-               config=config(seed, dataset="cal500", fold=f"fold-{k}",
-                             test_fingerprint=f"{k:02d}" * 32), **changes)
+    return run(
+        f"{submission}-s{seed}-f{k}",
+        submission,
+        {"F-score-macro": f1, "PR-AUC-macro": pr},
+        seed=seed,
+        dataset="cal500",
+        fold=f"fold-{k}",
+        fingerprint=f"{k:02d}" * 32,
+        config=config(seed, dataset="cal500", fold=f"fold-{k}", test_fingerprint=f"{k:02d}" * 32),
+        **changes,
+    )
 
 
 @pytest.fixture
@@ -366,8 +435,7 @@ def test_k_fold_over_seeds_is_over_the_per_seed_fold_means(folded, tmp_path: Pat
     assert len(rows) == 2
     per_seed_means = np.array([values[s].mean(axis=0) for s in range(3)])  # (seeds, columns)
     cnn = row_of(rows, "cnn")
-    assert metric_texts(cnn, 2) == [mean_std(per_seed_means[:, 0], 4),
-                                    mean_std(per_seed_means[:, 1], 3)]
+    assert metric_texts(cnn, 2) == [mean_std(per_seed_means[:, 0], 4), mean_std(per_seed_means[:, 1], 3)]
     assert "of the means over folds" in titles(cnn)
     assert metric_texts(row_of(rows, "solo"), 2) == ["0.2000", "0.250"]
     assert "folds differ" not in read(out / "cal.html")
@@ -383,16 +451,13 @@ def test_k_fold_page_of_a_configuration_has_every_seed(folded, tmp_path: Path) -
     page_name = hrefs[0][0]
     assert page_name.startswith("groups/")
     group = site.groups[page_name]
-    assert [(s["id"], s["seed"]) for s in group["sections"]] == [
-        ("seed-0", "0"), ("seed-1", "1"), ("seed-2", "2")]
+    assert [(s["id"], s["seed"]) for s in group["sections"]] == [("seed-0", "0"), ("seed-1", "1"), ("seed-2", "2")]
     per_seed_means = np.array([values[s].mean(axis=0) for s in range(3)])
     for seed, section in enumerate(group["sections"]):
         assert section["fold_cells"][0]["text"] == f"{np.mean(values[seed][:, 0]):.4f}"
-        assert [f["href"] for f in section["folds"]] == [
-            run_page_name(f"cnn-s{seed}-f{k}") for k in range(10)]
+        assert [f["href"] for f in section["folds"]] == [run_page_name(f"cnn-s{seed}-f{k}") for k in range(10)]
     assert group["over_seeds"][0]["text"] == mean_std(per_seed_means[:, 0], 4)
-    assert site.runs["cnn-s2-f4"]["groups"] == [
-        {"href": f"{page_name}#seed-2", "board": "CAL500 ten folds", "seed": 2}]
+    assert site.runs["cnn-s2-f4"]["groups"] == [{"href": f"{page_name}#seed-2", "board": "CAL500 ten folds", "seed": 2}]
     page = read(out / page_name)  # end to end: the sections, the links, the mean over seeds
     for seed in range(3):
         assert f'<h2 id="seed-{seed}">Seed {seed}' in page

@@ -26,7 +26,9 @@ def test_serve_the_built_site(isolated_paths: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", "from harness.cli import main; main()", "leaderboard", "serve", "--port", str(port)],
-        env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         for _ in range(100):  # up to 10 s for the server to start

@@ -65,14 +65,17 @@ def test_a_build_in_progress_is_not_a_leftover(tmp_path: Path) -> None:
     assert clean_leftovers(tmp_path / "site") == [alive]
 
 
-@pytest.mark.parametrize("entries, foreign", [
-    ((), None),
-    ((MARKER, "index.html", "notes.txt"), None),  # a site: replaced whole, as its marker says
-    (("index.html",), "index.html"),  # a page, but not from a harness build
-    (("runs/",), "runs"),  # a folder of the site's name, but no index
-    (("notes.txt", "index.html"), "notes.txt"),
-    (("data/",), "data"),
-])
+@pytest.mark.parametrize(
+    "entries, foreign",
+    [
+        ((), None),
+        ((MARKER, "index.html", "notes.txt"), None),  # a site: replaced whole, as its marker says
+        (("index.html",), "index.html"),  # a page, but not from a harness build
+        (("runs/",), "runs"),  # a folder of the site's name, but no index
+        (("notes.txt", "index.html"), "notes.txt"),
+        (("data/",), "data"),
+    ],
+)
 def test_what_a_build_may_replace(tmp_path: Path, entries: tuple[str, ...], foreign: str | None) -> None:
     folder = tmp_path / "out"
     folder.mkdir()

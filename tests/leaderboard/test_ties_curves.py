@@ -14,8 +14,16 @@ from harness.leaderboard.charts import pr_curve
 from harness.leaderboard.ties import rank_bands
 from harness.results.store import ResultsStore, RunRecord
 
-BOARD = Board(name="b", title="B", dataset="d", fold="f", split="test", primary="PR-AUC-macro",
-              columns=(Column(key="PR-AUC-macro", label="PR-AUC"),), description="d")
+BOARD = Board(
+    name="b",
+    title="B",
+    dataset="d",
+    fold="f",
+    split="test",
+    primary="PR-AUC-macro",
+    columns=(Column(key="PR-AUC-macro", label="PR-AUC"),),
+    description="d",
+)
 
 
 def _setup(tmp_path: Path) -> tuple[ResultsStore, list[RunRecord]]:
@@ -28,13 +36,32 @@ def _setup(tmp_path: Path) -> tuple[ResultsStore, list[RunRecord]]:
     store = ResultsStore(tmp_path / "s.sqlite")
     runs = []
     for run_id, scores in (("good", good), ("twin", twin), ("noise", noise)):
-        record = RunRecord(run_id=run_id, dataset="d", fold="f", split="test", submission=run_id, team="t",
-                           run_name=run_id, fingerprint=split.fingerprint,
-                           scores={"PR-AUC-macro": float(average_precision_score(labels, scores, average="macro"))})
+        record = RunRecord(
+            run_id=run_id,
+            dataset="d",
+            fold="f",
+            split="test",
+            submission=run_id,
+            team="t",
+            run_name=run_id,
+            fingerprint=split.fingerprint,
+            scores={"PR-AUC-macro": float(average_precision_score(labels, scores, average="macro"))},
+        )
         store.record(record, predictions=scores, split=split)
         runs.append(record)
-    runs.append(RunRecord(run_id="bare", dataset="d", fold="f", split="test", submission="bare", team="t",
-                          run_name="bare", fingerprint=split.fingerprint, scores={"PR-AUC-macro": 0.01}))
+    runs.append(
+        RunRecord(
+            run_id="bare",
+            dataset="d",
+            fold="f",
+            split="test",
+            submission="bare",
+            team="t",
+            run_name="bare",
+            fingerprint=split.fingerprint,
+            scores={"PR-AUC-macro": 0.01},
+        )
+    )
     store.record(runs[-1])
     return store, sorted(runs, key=lambda r: -r.scores["PR-AUC-macro"])
 
@@ -129,6 +156,14 @@ def test_a_primary_the_paired_test_cannot_score_gets_no_ties(tmp_path: Path, mon
     monkeypatch.setattr(bootstrap, "paired_bootstrap", fail)
     # a decision key (and its alias), keys the bootstrap engine cannot resample, then one no test knows
     for primary in ("F-score-macro", "F1-macro", "one-error", "LRAP", "mAP"):
-        board = Board(name="b", title="B", dataset="d", fold="f", split="test", primary=primary,
-                      columns=(Column(key=primary, label=primary),), description="d")
+        board = Board(
+            name="b",
+            title="B",
+            dataset="d",
+            fold="f",
+            split="test",
+            primary=primary,
+            columns=(Column(key=primary, label=primary),),
+            description="d",
+        )
         assert rank_bands(store, board, runs) == {r.run_id: i for i, r in enumerate(runs, start=1)}

@@ -38,14 +38,9 @@ def _sklearn_replicate(labels, scores, decisions):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = {
-            "ROC-AUC-macro": np.mean(
-                [metrics.roc_auc_score(labels[:, j], scores[:, j]) for j in np.flatnonzero(both)]
-            ),
+            "ROC-AUC-macro": np.mean([metrics.roc_auc_score(labels[:, j], scores[:, j]) for j in np.flatnonzero(both)]),
             "PR-AUC-macro": np.mean(
-                [
-                    metrics.average_precision_score(labels[:, j], scores[:, j])
-                    for j in np.flatnonzero(keep)
-                ]
+                [metrics.average_precision_score(labels[:, j], scores[:, j]) for j in np.flatnonzero(keep)]
             ),
             "ROC-AUC-micro": metrics.roc_auc_score(labels.ravel(), scores.ravel()),
             "PR-AUC-micro": metrics.average_precision_score(labels.ravel(), scores.ravel()),
@@ -125,10 +120,7 @@ def test_a_tag_without_positives_in_a_replicate_leaves_the_macro_mean():
     values = score_resamples(labels, scores, [without, np.arange(30)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rest = [
-            metrics.average_precision_score(labels[without, j], scores[without, j])
-            for j in (1, 2)
-        ]
+        rest = [metrics.average_precision_score(labels[without, j], scores[without, j]) for j in (1, 2)]
     assert values["PR-AUC-macro"][0] == pytest.approx(np.mean(rest), abs=1e-12)
     full = official_scores(labels, scores).values
     for key in SCORE_KEYS:
@@ -152,10 +144,7 @@ def _resampled_cases(draw):
     scores = np.floor(rng.random((n_items, n_tags)) * levels) / levels
     decisions = rng.random((n_items, n_tags)) < 0.4
     n_resamples = draw(st.integers(1, 4))
-    indices = [
-        rng.integers(0, n_items, size=draw(st.integers(1, 2 * n_items)))
-        for _ in range(n_resamples)
-    ]
+    indices = [rng.integers(0, n_items, size=draw(st.integers(1, 2 * n_items))) for _ in range(n_resamples)]
     return labels, scores, decisions, indices
 
 
@@ -173,9 +162,7 @@ def test_any_resample_equals_sklearn(case):
 def test_same_seed_same_replicates_whatever_the_chunk_size():
     labels, scores, decisions = _case()
     a = bootstrap_replicates(labels, scores, decisions, n=30, seed=7, return_indices=True)
-    b = bootstrap_replicates(
-        labels, scores, decisions, n=30, seed=7, return_indices=True, chunk_size=4
-    )
+    b = bootstrap_replicates(labels, scores, decisions, n=30, seed=7, return_indices=True, chunk_size=4)
     c = bootstrap_replicates(labels, scores, decisions, n=30, seed=8)
     first = bootstrap_replicates(labels, scores, decisions, n=10, seed=7)
     gen = bootstrap_replicates(labels, scores, decisions, n=30, seed=np.random.default_rng(7))
@@ -206,9 +193,7 @@ def test_intervals_are_reproducible_and_contain_the_point_estimate():
         assert interval.low <= interval.mean <= interval.high
         assert 0 < interval.std < 0.1
         assert interval.replicates == 200 and interval.confidence == 0.95
-    wider = bootstrap_intervals(
-        labels, scores, n=200, seed=1, confidence=0.99, keys=["PR-AUC-macro"]
-    )
+    wider = bootstrap_intervals(labels, scores, n=200, seed=1, confidence=0.99, keys=["PR-AUC-macro"])
     assert list(wider) == ["PR-AUC-macro"]
     assert wider["PR-AUC-macro"].low <= a["PR-AUC-macro"].low
     assert wider["PR-AUC-macro"].high >= a["PR-AUC-macro"].high

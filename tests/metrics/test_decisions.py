@@ -146,8 +146,7 @@ def test_float32_scores_keep_the_argmax_point_through_float32_storage():
     scores = rng.random((500, 4)).astype(np.float32)
     thresholds = fit_thresholds_on_validation(labels, scores)
     stored = thresholds.astype(np.float32)  # exact: fitted in the scores' precision
-    np.testing.assert_array_equal(apply_thresholds(scores, stored),
-                                  apply_thresholds(scores, thresholds))
+    np.testing.assert_array_equal(apply_thresholds(scores, stored), apply_thresholds(scores, thresholds))
 
 
 def test_apply_validates_thresholds():

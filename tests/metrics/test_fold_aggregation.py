@@ -57,9 +57,7 @@ def test_on_scored_folds():
 
 
 def test_keys_missing_in_some_folds_are_reported_not_nan():
-    summary = aggregate_folds(
-        {"0": {"a": 1.0, "b": 2.0}, "1": {"a": 3.0}, "2": {"a": 5.0, "c": 1.0}}
-    )
+    summary = aggregate_folds({"0": {"a": 1.0, "b": 2.0}, "1": {"a": 3.0}, "2": {"a": 5.0, "c": 1.0}})
     assert summary.mean == {"a": 3.0}
     assert summary.std == {"a": 2.0}
     assert summary.missing == {"b": ("1", "2"), "c": ("0", "1")}

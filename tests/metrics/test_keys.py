@@ -64,8 +64,15 @@ def test_canonical_scores_maps_rows_written_before_the_aliases_were_settled() ->
 
 def test_the_store_reads_old_rows_under_canonical_keys(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
-    fields = dict(dataset="cal500", fold="fold-0", split="test", submission="s", team="t",
-                  fingerprint="f" * 64, created="2024-05-01T12:00:00Z")
+    fields = dict(
+        dataset="cal500",
+        fold="fold-0",
+        split="test",
+        submission="s",
+        team="t",
+        fingerprint="f" * 64,
+        created="2024-05-01T12:00:00Z",
+    )
     store.record(RunRecord(run_id="both", run_name="both", scores={"F-score-macro": 0.3, "LRAP": 0.9}, **fields))
     store.record(RunRecord(run_id="alias", run_name="alias", scores={"LRAP": 0.8}, **fields))
     with sqlite3.connect(store.path) as db:  # what the store held before: F1-macro beside F-score-macro, or alone

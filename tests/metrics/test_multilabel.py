@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics
 
+from harness.datasets import load_spec
 from harness.errors import BadInputError, FormatError
+from harness.metrics import keys
 from harness.metrics.multilabel import (
     CAL500_KEYS,
     DECISION_ONLY_KEYS,
@@ -20,8 +22,6 @@ from harness.metrics.multilabel import (
     cal500_scores,
     one_error,
 )
-from harness.datasets import load_spec
-from harness.metrics import keys
 from harness.metrics.official import OFFICIAL_KEYS, official_scores
 
 
@@ -119,9 +119,11 @@ def test_hypothesis_against_sklearn_and_loop(n_items, n_tags, seed, levels):
             keep = labels.any(axis=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                value = metrics.f1_score(labels[:, keep], decisions[:, keep], average="macro") if (
-                    keep.sum() > 1
-                ) else metrics.f1_score(labels[:, keep][:, 0], decisions[:, keep][:, 0])
+                value = (
+                    metrics.f1_score(labels[:, keep], decisions[:, keep], average="macro")
+                    if (keep.sum() > 1)
+                    else metrics.f1_score(labels[:, keep][:, 0], decisions[:, keep][:, 0])
+                )
         assert result.values[key] == value, key  # the same floating-point operations: equal
     assert result.values["one-error"] == pytest.approx(_one_error_loop(labels, scores), abs=1e-12)
     assert all(np.isfinite(v) for v in result.values.values())

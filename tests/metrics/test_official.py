@@ -30,13 +30,9 @@ def _sklearn_official(labels, scores, decisions=None):
         warnings.simplefilter("ignore")
         for average in ("macro", "micro"):
             results["ROC-AUC-" + average] = metrics.roc_auc_score(labels, scores, average=average)
-            results["PR-AUC-" + average] = metrics.average_precision_score(
-                labels, scores, average=average
-            )
+            results["PR-AUC-" + average] = metrics.average_precision_score(labels, scores, average=average)
             if decisions is not None:
-                p, r, f, _ = metrics.precision_recall_fscore_support(
-                    labels, decisions, average=average
-                )
+                p, r, f, _ = metrics.precision_recall_fscore_support(labels, decisions, average=average)
                 results["precision-" + average] = p
                 results["recall-" + average] = r
                 results["F-score-" + average] = f
@@ -62,9 +58,7 @@ def test_key_sets():
     assert set(SCORE_KEYS) | set(DECISION_KEYS) == set(OFFICIAL_KEYS)
     assert not set(SCORE_KEYS) & set(DECISION_KEYS)
     # the row order of the official results.tsv files
-    assert OFFICIAL_KEYS[:5] == (
-        "ROC-AUC-macro", "PR-AUC-macro", "precision-macro", "recall-macro", "F-score-macro"
-    )
+    assert OFFICIAL_KEYS[:5] == ("ROC-AUC-macro", "PR-AUC-macro", "precision-macro", "recall-macro", "F-score-macro")
 
 
 @pytest.mark.parametrize("shape", [(30, 2), (200, 5), (500, 17), (4231, 56)])
@@ -136,9 +130,7 @@ def test_default_tag_names_in_warning():
     labels[:, 1] = False
     result = official_scores(labels, scores)
     assert result.excluded_tags == ("tag-1",)
-    assert result.warnings == (
-        "1 tag has no positives in this split and is left out of macro means: tag-1",
-    )
+    assert result.warnings == ("1 tag has no positives in this split and is left out of macro means: tag-1",)
 
 
 def test_tag_without_negatives_is_left_out_of_roc_auc_macro_only():
@@ -166,9 +158,7 @@ def test_single_kept_tag_is_scored_as_that_tag():
     assert result.values["recall-macro"] == r[1]
     assert result.values["F-score-macro"] == f[1]
     assert result.values["ROC-AUC-macro"] == metrics.roc_auc_score(labels[:, 1], scores[:, 1])
-    assert result.values["PR-AUC-macro"] == metrics.average_precision_score(
-        labels[:, 1], scores[:, 1]
-    )
+    assert result.values["PR-AUC-macro"] == metrics.average_precision_score(labels[:, 1], scores[:, 1])
     per_tag = per_tag_scores(labels, scores, decisions)
     assert list(per_tag) == ["tag-1"]
     assert per_tag["tag-1"]["precision"] == p[1]
@@ -180,9 +170,7 @@ def test_tag_without_positive_decisions_is_warned_and_counts_zero():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = official_scores(labels, scores, decisions)
-    assert result.values["precision-macro"] == _sklearn_official(labels, scores, decisions)[
-        "precision-macro"
-    ]
+    assert result.values["precision-macro"] == _sklearn_official(labels, scores, decisions)["precision-macro"]
     assert any("no positive decisions" in w and w.endswith("tag-3") for w in result.warnings)
 
 
@@ -203,8 +191,7 @@ def test_per_tag_scores_match_sklearn_and_average_to_macro(seed):
     tags = [f"t{j}" for j in range(7)]
     per_tag = per_tag_scores(labels, scores, decisions, tags=tags)
     assert list(per_tag) == ["t0", "t1", "t2", "t3", "t4", "t6"]
-    p, r, f, _ = metrics.precision_recall_fscore_support(labels, decisions, average=None,
-                                                         zero_division=0)
+    p, r, f, _ = metrics.precision_recall_fscore_support(labels, decisions, average=None, zero_division=0)
     for j, tag in enumerate(tags):
         if tag not in per_tag:
             continue
@@ -214,8 +201,12 @@ def test_per_tag_scores_match_sklearn_and_average_to_macro(seed):
         assert (entry["precision"], entry["recall"], entry["F-score"]) == (p[j], r[j], f[j])
         assert all(type(v) is float for v in entry.values())
     overall = official_scores(labels, scores, decisions, tags=tags).values
-    for name, key in [("ROC-AUC", "ROC-AUC-macro"), ("PR-AUC", "PR-AUC-macro"),
-                      ("precision", "precision-macro"), ("F-score", "F-score-macro")]:
+    for name, key in [
+        ("ROC-AUC", "ROC-AUC-macro"),
+        ("PR-AUC", "PR-AUC-macro"),
+        ("precision", "precision-macro"),
+        ("F-score", "F-score-macro"),
+    ]:
         assert np.average([e[name] for e in per_tag.values()]) == overall[key]
 
 
@@ -370,9 +361,17 @@ def test_values_are_finite_and_match_sklearn_on_kept_columns(case, empty):
                 labels[:, keep], scores[:, keep], average="macro"
             )
             p, r, f, _ = metrics.precision_recall_fscore_support(labels[:, keep], decisions[:, keep], average="macro")
-            assert (result.values["precision-macro"], result.values["recall-macro"], result.values["F-score-macro"]) == (p, r, f)
+            assert (
+                result.values["precision-macro"],
+                result.values["recall-macro"],
+                result.values["F-score-macro"],
+            ) == (p, r, f)
         # every key, bit for bit: micro keys use every cell
         assert result.values["PR-AUC-micro"] == metrics.average_precision_score(labels, scores, average="micro")
         assert result.values["ROC-AUC-micro"] == metrics.roc_auc_score(labels, scores, average="micro")
         p, r, f, _ = metrics.precision_recall_fscore_support(labels, decisions, average="micro")
-        assert (result.values["precision-micro"], result.values["recall-micro"], result.values["F-score-micro"]) == (p, r, f)
+        assert (result.values["precision-micro"], result.values["recall-micro"], result.values["F-score-micro"]) == (
+            p,
+            r,
+            f,
+        )

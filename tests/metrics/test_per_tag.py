@@ -36,9 +36,7 @@ def test_rows_equal_sklearn_per_column():
             assert row.positives == int(labels[:, j].sum())
             assert row.roc_auc == metrics.roc_auc_score(labels[:, j], scores[:, j])
             assert row.pr_auc == metrics.average_precision_score(labels[:, j], scores[:, j])
-            p, r, f, _ = metrics.precision_recall_fscore_support(
-                labels[:, j], decisions[:, j], average="binary"
-            )
+            p, r, f, _ = metrics.precision_recall_fscore_support(labels[:, j], decisions[:, j], average="binary")
             assert (row.precision, row.recall, row.f1) == (p, r, f)
     official = official_scores(labels, scores, decisions).values
     assert np.mean([row.pr_auc for row in table]) == official["PR-AUC-macro"]

@@ -85,10 +85,15 @@ def test_precision_recall_f1_equals_sklearn_exactly(n_items: int, n_tags: int, s
     fn = (labels & ~decisions).sum(axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expected = metrics.precision_recall_fscore_support(
-            labels.astype(int), decisions.astype(int), average=None, labels=list(range(n_tags))
-        ) if n_tags > 1 else [
-            np.array([v]) for v in metrics.precision_recall_fscore_support(labels[:, 0], decisions[:, 0], average="binary")[:3]
-        ]
+        expected = (
+            metrics.precision_recall_fscore_support(
+                labels.astype(int), decisions.astype(int), average=None, labels=list(range(n_tags))
+            )
+            if n_tags > 1
+            else [
+                np.array([v])
+                for v in metrics.precision_recall_fscore_support(labels[:, 0], decisions[:, 0], average="binary")[:3]
+            ]
+        )
     for ours, theirs in zip(ranking.precision_recall_f1(tp, fp, fn), expected[:3]):
         np.testing.assert_array_equal(ours, theirs)

@@ -138,7 +138,10 @@ def _submitted_runs() -> list[tuple[str, Path, Path | None]]:
     spec = importlib.util.spec_from_file_location("record_mediaeval2019", script)
     recorder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recorder)
-    return [(f"{team}/{run}", predictions, decisions) for team, run, predictions, decisions in recorder.find_runs(SUBMISSIONS)]
+    return [
+        (f"{team}/{run}", predictions, decisions)
+        for team, run, predictions, decisions in recorder.find_runs(SUBMISSIONS)
+    ]
 
 
 def test_every_2019_run_equals_sklearn_bit_for_bit(groundtruth, tags):
@@ -158,11 +161,18 @@ def test_every_2019_run_equals_sklearn_bit_for_bit(groundtruth, tags):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for average in ("macro", "micro"):
-                assert result.values[f"ROC-AUC-{average}"] == metrics.roc_auc_score(groundtruth, scores, average=average), name
-                assert result.values[f"PR-AUC-{average}"] == metrics.average_precision_score(groundtruth, scores, average=average), name
+                assert result.values[f"ROC-AUC-{average}"] == metrics.roc_auc_score(
+                    groundtruth, scores, average=average
+                ), name
+                assert result.values[f"PR-AUC-{average}"] == metrics.average_precision_score(
+                    groundtruth, scores, average=average
+                ), name
                 if decisions is not None:
                     p, r, f, _ = metrics.precision_recall_fscore_support(groundtruth, decisions, average=average)
-                    assert (result.values[f"precision-{average}"], result.values[f"recall-{average}"],
-                            result.values[f"F-score-{average}"]) == (p, r, f), name
+                    assert (
+                        result.values[f"precision-{average}"],
+                        result.values[f"recall-{average}"],
+                        result.values[f"F-score-{average}"],
+                    ) == (p, r, f), name
             per_tag_pr = metrics.average_precision_score(groundtruth, scores, average=None)
         assert [entry["PR-AUC"] for entry in result.per_tag.values()] == per_tag_pr.tolist(), name

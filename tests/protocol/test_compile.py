@@ -18,10 +18,14 @@ _spec.loader.exec_module(folds_tests)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="torch.compile on the CPU needs a C compiler")
+@pytest.mark.skipif(
+    shutil.which("cc") is None and shutil.which("gcc") is None, reason="torch.compile on the CPU needs a C compiler"
+)
 def test_compiled_run_completes(tmp_path: Path, tiny_toy: Path, isolated_paths: Path) -> None:
     submission = folds_tests.write_submission(tmp_path / "tiny", epochs=1)
-    result = CliRunner().invoke(app, ["run", str(submission), "--device", "cpu", "--compile", "--data-path", "streamed"])
+    result = CliRunner().invoke(
+        app, ["run", str(submission), "--device", "cpu", "--compile", "--data-path", "streamed"]
+    )
     assert result.exit_code == 0, result.output
     [run_dir] = (isolated_paths / "runs" / "toy" / "split-0" / "tiny").iterdir()
     env = json.loads((run_dir / "env.json").read_text())

@@ -41,10 +41,26 @@ def test_config_hash_ignores_the_evaluation_batch_size() -> None:
     from harness.protocol.config import RunConfig
 
     config = RunConfig(
-        dataset="toy", fold="split-0", submission="vgg6", seed=0, feature="mel96", crop_frames=1280, optimizer="adam",
-        lr=1e-3, weight_decay=0.0, batch_size=64, epochs=3, patience=20, eval_crops_validation=10, eval_crops_test=20,
-        selection_metric="PR-AUC-macro", precision="bf16", train_fingerprint="a", validation_fingerprint="b",
-        test_fingerprint="c", eval_batch_size=16,
+        dataset="toy",
+        fold="split-0",
+        submission="vgg6",
+        seed=0,
+        feature="mel96",
+        crop_frames=1280,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=64,
+        epochs=3,
+        patience=20,
+        eval_crops_validation=10,
+        eval_crops_test=20,
+        selection_metric="PR-AUC-macro",
+        precision="bf16",
+        train_fingerprint="a",
+        validation_fingerprint="b",
+        test_fingerprint="c",
+        eval_batch_size=16,
     )
     assert replace(config, eval_batch_size=256).hash == config.hash
     assert replace(config, seed=1).hash != config.hash

@@ -17,7 +17,9 @@ from harness.protocol import loop
 from harness.protocol.crops import CropGatherer, StreamingGatherer
 from harness.submissions import make_optimizer
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (runs on the GPU machines, not in CI)")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (runs on the GPU machines, not in CI)"
+)
 CUDA = torch.device("cuda")
 CROP = 64
 
@@ -35,8 +37,12 @@ def _store(tmp_path: Path):  # noqa: ANN202
 def _model() -> torch.nn.Module:
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.BatchNorm2d(1), torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
-        torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 3),
+        torch.nn.BatchNorm2d(1),
+        torch.nn.Conv2d(1, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveMaxPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8, 3),
     )
     return model.to(CUDA, memory_format=torch.channels_last)
 
@@ -65,12 +71,15 @@ def test_cuda_steps_never_wait_on_the_host(tmp_path: Path, monkeypatch: pytest.M
         def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             torch.cuda.set_sync_debug_mode("default")
             return function(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(loop, "all_reduce_sum", relaxed(loop.all_reduce_sum))
     monkeypatch.setattr(loop, "gather_rows", relaxed(loop.gather_rows))
     try:
-        loss = loop.train_epoch(model, optimizer, gatherer, rows, frames, labels, CROP, 16, rng, "bf16", on_batch=strict)
+        loss = loop.train_epoch(
+            model, optimizer, gatherer, rows, frames, labels, CROP, 16, rng, "bf16", on_batch=strict
+        )
         probs = loop.predict(model, gatherer, rows, frames, CROP, 5, 64, "bf16", on_batch=strict)
     finally:
         torch.cuda.set_sync_debug_mode("default")
@@ -93,7 +102,10 @@ def test_cuda_resident_and_streamed_paths_train_alike(tmp_path: Path) -> None:
             model = _model()
             optimizer = make_optimizer(_Adam(), list(model.parameters()))
             rng = np.random.default_rng(7)
-            losses = [loop.train_epoch(model, optimizer, gatherer, rows, frames, labels, CROP, 16, rng, "fp32") for _ in range(2)]
+            losses = [
+                loop.train_epoch(model, optimizer, gatherer, rows, frames, labels, CROP, 16, rng, "fp32")
+                for _ in range(2)
+            ]
             probs = loop.predict(model, gatherer, rows, frames, CROP, 5, 64, "fp32")
             outcomes.append((losses, [p.detach().cpu() for p in model.parameters()], probs))
     finally:

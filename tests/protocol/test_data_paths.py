@@ -11,8 +11,8 @@ import torch
 from harness.errors import BadInputError
 from harness.features.store import build_store
 from harness.protocol.crops import CropGatherer, StreamingGatherer
-from harness.protocol.loop import predict, train_epoch
 from harness.protocol.device import place_features
+from harness.protocol.loop import predict, train_epoch
 
 
 def _store(tmp_path: Path):  # noqa: ANN202
@@ -24,8 +24,12 @@ def _store(tmp_path: Path):  # noqa: ANN202
 def _model() -> torch.nn.Module:
     torch.manual_seed(0)
     return torch.nn.Sequential(
-        torch.nn.BatchNorm2d(1), torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
-        torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 3),
+        torch.nn.BatchNorm2d(1),
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveMaxPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 3),
     )
 
 

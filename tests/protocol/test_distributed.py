@@ -51,7 +51,10 @@ def test_two_gloo_processes_train_one_run(tmp_path: Path, tiny_toy: Path, isolat
     code = "import sys; from harness.cli import main; sys.argv[0] = 'harness'; main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "run", str(submission), "--device", "cpu", "--nproc", "2", "--epochs", "2"],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "launching 2 processes" in done.stderr

@@ -30,8 +30,17 @@ def finished_run(tiny_toy: Path, isolated_paths: Path) -> Path:
 
 
 def test_run_directory_is_complete_and_resumable(finished_run: Path) -> None:
-    for name in ("config.json", "env.json", "log.jsonl", "checkpoints/last.pt", "checkpoints/best.pt",
-                 "predictions/validation.npz", "predictions/test.npz", "scores.json", "done"):
+    for name in (
+        "config.json",
+        "env.json",
+        "log.jsonl",
+        "checkpoints/last.pt",
+        "checkpoints/best.pt",
+        "predictions/validation.npz",
+        "predictions/test.npz",
+        "scores.json",
+        "done",
+    ):
         assert (finished_run / name).is_file(), name
     scores = json.loads((finished_run / "scores.json").read_text())
     assert set(OFFICIAL_KEYS) <= set(scores["scores"])
@@ -80,8 +89,20 @@ def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Pat
     test = load_predictions(finished_run / "predictions" / "test.npz")
     bare = isolated_paths / "bare.npy"
     np.save(bare, test.scores)
-    result = runner.invoke(app, ["score", str(bare), "--dataset", "toy", "--split", "test", "--json",
-                                 "--thresholds-from", str(finished_run / "predictions" / "validation.npz")])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(bare),
+            "--dataset",
+            "toy",
+            "--split",
+            "test",
+            "--json",
+            "--thresholds-from",
+            str(finished_run / "predictions" / "validation.npz"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["thresholds_source"] == "validation"
     wrong = runner.invoke(app, ["score", str(bare), "--dataset", "toy", "--split", "train"])
@@ -89,8 +110,20 @@ def test_recorded_scored_and_on_the_page(finished_run: Path, isolated_paths: Pat
 
 
 SCORE_METADATA = {
-    "dataset", "fold", "split", "fingerprint", "n_items", "thresholds_source", "excluded_tags", "flags", "warnings",
-    "per_tag", "top_tags", "bottom_tags", "intervals", "bootstrap",
+    "dataset",
+    "fold",
+    "split",
+    "fingerprint",
+    "n_items",
+    "thresholds_source",
+    "excluded_tags",
+    "flags",
+    "warnings",
+    "per_tag",
+    "top_tags",
+    "bottom_tags",
+    "intervals",
+    "bootstrap",
 }
 
 
@@ -98,10 +131,14 @@ def test_scores_json_is_harness_score_of_the_run_files(finished_run: Path) -> No
     """One path from predictions to numbers: a run's scores.json is `harness score predictions/test.npz` (by construction)."""
     ours = json.loads((finished_run / "scores.json").read_text())
     assert ours["bootstrap"] == {"n": 1000, "seed": 0, "confidence": 0.95}  # the run's seed is 0, as score's default
-    result = runner.invoke(app, ["score", str(finished_run / "predictions" / "test.npz"), "--json", "--bootstrap", "1000"])
+    result = runner.invoke(
+        app, ["score", str(finished_run / "predictions" / "test.npz"), "--json", "--bootstrap", "1000"]
+    )
     assert result.exit_code == 0, result.output
     theirs = json.loads(result.stdout)
-    assert {key: value for key, value in theirs.items() if key not in SCORE_METADATA} == ours["scores"]  # every key, exactly
+    assert {key: value for key, value in theirs.items() if key not in SCORE_METADATA} == ours[
+        "scores"
+    ]  # every key, exactly
     assert theirs["per_tag"] == ours["per_tag"] and theirs["intervals"] == ours["intervals"]
     assert theirs["bootstrap"] == ours["bootstrap"]
     for key in ("dataset", "fold", "split", "fingerprint", "thresholds_source", "excluded_tags", "warnings"):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def build(num_tags: int, width: int = 8) -> nn.Module:
     return Tiny(num_tags, width)
 '''
 
-TINY_TOML = '''
+TINY_TOML = """
 name = "tiny"
 title = "tiny test CNN"
 authors = ["tests"]
@@ -58,9 +59,9 @@ lr = 0.01
 batch_size = 8
 epochs = {epochs}
 patience = 20
-'''
+"""
 
-CAL_LIKE_TOML = '''
+CAL_LIKE_TOML = """
 name = "cal-like"
 family = "tsv"
 title = "A CAL500-like ten-fold fixture"
@@ -81,7 +82,7 @@ eval_crops_validation = 2
 eval_crops_test = 3
 selection_metric = "F-score-macro"
 all_folds = true
-'''
+"""
 
 N_FOLDS, PER_PART = 10, 4
 TONES = {"low": 300.0, "mid": 1200.0, "high": 3500.0}
@@ -98,7 +99,9 @@ def write_cal_like(registry: Path, root: Path) -> None:
     """40 two-second pieces, each with the tones of its tags over noise; part k = items 4k..4k+3."""
     folder = registry / "cal-like"
     folder.mkdir(parents=True)
-    folder.joinpath("dataset.toml").write_text(CAL_LIKE_TOML.format(folds=", ".join(f'"fold-{k}"' for k in range(N_FOLDS))))
+    folder.joinpath("dataset.toml").write_text(
+        CAL_LIKE_TOML.format(folds=", ".join(f'"fold-{k}"' for k in range(N_FOLDS)))
+    )
     rng = np.random.default_rng(5)
     (root / "audio").mkdir(parents=True)
     items, folds = ["id\tpath\ttags"], ["id\tfold\tsplit"]
@@ -120,7 +123,9 @@ def test_ten_fold_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     write_cal_like(tmp_path / "registry", tmp_path / "cal")
     monkeypatch.setenv("HARNESS_REGISTRY", str(tmp_path / "registry"))
     submission = write_submission(tmp_path / "tiny", epochs=2)
-    result = runner.invoke(app, ["run", str(submission), "--dataset", "cal-like", "--root", str(tmp_path / "cal"), "--device", "cpu"])
+    result = runner.invoke(
+        app, ["run", str(submission), "--dataset", "cal-like", "--root", str(tmp_path / "cal"), "--device", "cpu"]
+    )
     assert result.exit_code == 0, result.output
     runs = sorted((isolated_paths / "runs" / "cal-like").glob("fold-*/tiny/*/done"))
     assert len(runs) == N_FOLDS  # --fold all is the default for this dataset
@@ -133,30 +138,67 @@ def test_ten_fold_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert summary["std"][key] == pytest.approx(np.std(per_fold, ddof=1))
         assert key in summary["pooled"]
     assert "mean ± std" in result.output and "pooled" in result.output
-    config = json.loads(next((isolated_paths / "runs" / "cal-like" / "fold-3" / "tiny").glob("*/config.json")).read_text())
+    config = json.loads(
+        next((isolated_paths / "runs" / "cal-like" / "fold-3" / "tiny").glob("*/config.json")).read_text()
+    )
     assert config["selection_metric"] == "F-score-macro" and config["fold"] == "fold-3"
-    log = [json.loads(line) for line in next((isolated_paths / "runs" / "cal-like" / "fold-3" / "tiny").glob("*/log.jsonl")).read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in next((isolated_paths / "runs" / "cal-like" / "fold-3" / "tiny").glob("*/log.jsonl"))
+        .read_text()
+        .splitlines()
+    ]
     assert [entry["epoch"] for entry in log] == [1, 2] and "validation_F-score-macro" in log[0]
 
     # one fold by name runs one fold; a finished run of the same configuration is reused, --force trains again
-    one = runner.invoke(app, ["run", str(submission), "--dataset", "cal-like", "--root", str(tmp_path / "cal"), "--fold", "fold-3", "--device", "cpu"])
+    one = runner.invoke(
+        app,
+        [
+            "run",
+            str(submission),
+            "--dataset",
+            "cal-like",
+            "--root",
+            str(tmp_path / "cal"),
+            "--fold",
+            "fold-3",
+            "--device",
+            "cpu",
+        ],
+    )
     assert one.exit_code == 0 and "reused a finished run" in " ".join(one.output.split())
-    forced = runner.invoke(app, ["run", str(submission), "--dataset", "cal-like", "--root", str(tmp_path / "cal"), "--fold", "3", "--force", "--device", "cpu"])
+    forced = runner.invoke(
+        app,
+        [
+            "run",
+            str(submission),
+            "--dataset",
+            "cal-like",
+            "--root",
+            str(tmp_path / "cal"),
+            "--fold",
+            "3",
+            "--force",
+            "--device",
+            "cpu",
+        ],
+    )
     assert forced.exit_code == 0 and "reused" not in forced.output
     assert len(list((isolated_paths / "runs" / "cal-like" / "fold-3" / "tiny").iterdir())) == 2
 
 
-
-def test_a_forced_rerun_in_the_same_second_keeps_the_finished_run(tmp_path: Path, tiny_toy: Path, isolated_paths: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_forced_rerun_in_the_same_second_keeps_the_finished_run(
+    tmp_path: Path, tiny_toy: Path, isolated_paths: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Run ids carry the start second; a rerun started within it gets its own directory, not the old one."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import harness.results.rundir as rundir_module
 
     class Frozen(datetime):
         @classmethod
         def now(cls, tz=None):
-            return datetime(2026, 11, 23, 0, 36, 50, tzinfo=timezone.utc)
+            return datetime(2026, 11, 23, 0, 36, 50, tzinfo=UTC)
 
     monkeypatch.setattr(rundir_module, "datetime", Frozen)
     submission = write_submission(tmp_path / "tiny", epochs=1)
@@ -170,12 +212,17 @@ def test_a_forced_rerun_in_the_same_second_keeps_the_finished_run(tmp_path: Path
     assert sorted(p.name for p in parent.iterdir()) == [f"20261123T003650-2-{first.name.split('-', 1)[1]}", first.name]
     assert (first / "scores.json").read_text() == before and all((p / "done").is_file() for p in parent.iterdir())
 
+
 def _harness(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     code = "import sys; from harness.cli import main; sys.argv[0] = 'harness'; main()"
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
-def test_a_run_killed_after_its_first_checkpoint_resumes_to_the_same_result(tmp_path: Path, tiny_toy: Path, isolated_paths: Path) -> None:
+def test_a_run_killed_after_its_first_checkpoint_resumes_to_the_same_result(
+    tmp_path: Path, tiny_toy: Path, isolated_paths: Path
+) -> None:
     submission = write_submission(tmp_path / "tiny", epochs=4)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = ("run", str(submission), "--device", "cpu", "--epochs", "4")

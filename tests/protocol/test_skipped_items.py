@@ -53,7 +53,9 @@ def _dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corrupt: str) -> P
     return root
 
 
-def test_a_skipped_training_item_is_left_out_and_flagged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_paths: Path) -> None:
+def test_a_skipped_training_item_is_left_out_and_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_paths: Path
+) -> None:
     root = _dataset(tmp_path, monkeypatch, corrupt="m3")  # a train item
     submission = folds_tests.write_submission(tmp_path / "tiny", epochs=1)
     result = runner.invoke(app, ["run", str(submission), "--dataset", "moods", "--root", str(root), "--device", "cpu"])
@@ -65,7 +67,9 @@ def test_a_skipped_training_item_is_left_out_and_flagged(tmp_path: Path, monkeyp
     assert (run_dir / "done").is_file() and config["train_fingerprint"]
 
 
-def test_a_skipped_test_item_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_paths: Path) -> None:
+def test_a_skipped_test_item_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_paths: Path
+) -> None:
     root = _dataset(tmp_path, monkeypatch, corrupt="m14")  # a test item
     submission = folds_tests.write_submission(tmp_path / "tiny", epochs=1)
     result = runner.invoke(app, ["run", str(submission), "--dataset", "moods", "--root", str(root), "--device", "cpu"])

@@ -18,7 +18,9 @@ from harness.results.predictions import load_predictions, save_predictions
 
 def _split(n_items: int = 4, n_tags: int = 3) -> SplitData:
     labels = np.arange(n_items * n_tags).reshape(n_items, n_tags) % 2 == 0
-    return SplitData("d", "f", "test", tuple(f"i{i}" for i in range(n_items)), tuple(f"t{j}" for j in range(n_tags)), labels)
+    return SplitData(
+        "d", "f", "test", tuple(f"i{i}" for i in range(n_items)), tuple(f"t{j}" for j in range(n_tags)), labels
+    )
 
 
 SCORES = np.linspace(0, 1, 12, dtype=np.float32).reshape(4, 3)
@@ -27,7 +29,9 @@ SCORES = np.linspace(0, 1, 12, dtype=np.float32).reshape(4, 3)
 def test_harness_npz_round_trip(tmp_path: Path) -> None:
     split = _split()
     path = tmp_path / "test.npz"
-    save_predictions(path, SCORES, split.item_ids, split.tags, {"dataset": "d", "fold": "f", "split": "test", "eval_crops": 20})
+    save_predictions(
+        path, SCORES, split.item_ids, split.tags, {"dataset": "d", "fold": "f", "split": "test", "eval_crops": 20}
+    )
     loaded = load_predictions(path, split)
     np.testing.assert_array_equal(loaded.scores, SCORES)
     assert loaded.scores.dtype == np.float64 and loaded.scores.flags.writeable
@@ -36,10 +40,19 @@ def test_harness_npz_round_trip(tmp_path: Path) -> None:
     loaded.check_against(split)
 
 
-@pytest.mark.parametrize("array", [
-    SCORES, np.asfortranarray(SCORES), SCORES.astype(">f8"), SCORES.astype(np.float16), SCORES > 0.5,
-    (SCORES * 10).astype(np.int64), (SCORES * 10).astype(np.uint8),
-], ids=["float32", "fortran-order", "big-endian", "float16", "bool", "int64", "uint8"])
+@pytest.mark.parametrize(
+    "array",
+    [
+        SCORES,
+        np.asfortranarray(SCORES),
+        SCORES.astype(">f8"),
+        SCORES.astype(np.float16),
+        SCORES > 0.5,
+        (SCORES * 10).astype(np.int64),
+        (SCORES * 10).astype(np.uint8),
+    ],
+    ids=["float32", "fortran-order", "big-endian", "float16", "bool", "int64", "uint8"],
+)
 def test_npy_round_trip(array: np.ndarray, tmp_path: Path) -> None:
     path = tmp_path / "p.npy"
     np.save(path, array)
@@ -57,7 +70,9 @@ def test_npy_format_versions(tmp_path: Path) -> None:
 def test_compressed_npz(tmp_path: Path) -> None:
     split = _split()
     path = tmp_path / "c.npz"
-    np.savez_compressed(path, scores=SCORES, item_ids=np.asarray(split.item_ids), tags=np.asarray(split.tags), meta=np.asarray("{}"))
+    np.savez_compressed(
+        path, scores=SCORES, item_ids=np.asarray(split.item_ids), tags=np.asarray(split.tags), meta=np.asarray("{}")
+    )
     np.testing.assert_array_equal(load_predictions(path).scores, SCORES)
 
 
@@ -113,15 +128,17 @@ def test_trailing_bytes_are_refused(tmp_path: Path) -> None:
 def _patch_central_size(archive: bytes, member: str, size: int) -> bytes:
     """The archive with ``member``'s uncompressed size in the central directory set to ``size``."""
     at = archive.index(b"PK\x01\x02")
-    while archive[at + 46: at + 46 + len(member)] != member.encode():
+    while archive[at + 46 : at + 46 + len(member)] != member.encode():
         at = archive.index(b"PK\x01\x02", at + 4)
-    return archive[:at + 24] + struct.pack("<I", size) + archive[at + 28:]
+    return archive[: at + 24] + struct.pack("<I", size) + archive[at + 28 :]
 
 
 def test_a_member_declaring_more_than_its_bytes_hold_is_refused(tmp_path: Path) -> None:
     split = _split()
     raw = io.BytesIO()
-    np.savez(raw, scores=SCORES, item_ids=np.asarray(split.item_ids), tags=np.asarray(split.tags), meta=np.asarray("{}"))
+    np.savez(
+        raw, scores=SCORES, item_ids=np.asarray(split.item_ids), tags=np.asarray(split.tags), meta=np.asarray("{}")
+    )
     path = tmp_path / "bomb.npz"
     path.write_bytes(_patch_central_size(raw.getvalue(), "scores.npy", 2**31))
     assert zipfile.ZipFile(path).getinfo("scores.npy").file_size == 2**31
@@ -142,7 +159,12 @@ def test_not_a_file(tmp_path: Path) -> None:
 
 def test_meta_and_string_arrays_are_checked(tmp_path: Path) -> None:
     split = _split()
-    base = {"scores": SCORES, "item_ids": np.asarray(split.item_ids), "tags": np.asarray(split.tags), "meta": np.asarray("{}")}
+    base = {
+        "scores": SCORES,
+        "item_ids": np.asarray(split.item_ids),
+        "tags": np.asarray(split.tags),
+        "meta": np.asarray("{}"),
+    }
     cases = {
         "meta": (np.asarray('{"split": ["test"]}'), "meta split is"),
         "tags": (np.asarray(split.tags[:2]), "tags has shape \\(2,\\)"),
@@ -155,10 +177,15 @@ def test_meta_and_string_arrays_are_checked(tmp_path: Path) -> None:
             load_predictions(path)
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    (np.float64(4e38), "float32 range"), (np.float64(-4e38), "float32 range"),
-    (np.float64(np.nan), "p.npy: scores of shape \\(4, 3\\) hold 1 NaN"), (np.float64(np.inf), "1 infinite"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.float64(4e38), "float32 range"),
+        (np.float64(-4e38), "float32 range"),
+        (np.float64(np.nan), "p.npy: scores of shape \\(4, 3\\) hold 1 NaN"),
+        (np.float64(np.inf), "1 infinite"),
+    ],
+)
 def test_values_the_store_cannot_keep_are_refused(value: np.float64, message: str, tmp_path: Path) -> None:
     scores = SCORES.astype(np.float64)
     scores[2, 1] = value

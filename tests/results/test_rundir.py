@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC
 from pathlib import Path
 
 from harness import atomic
@@ -36,11 +37,11 @@ def test_newest_run_with_the_hash_finished_unfinished_or_either(tmp_path: Path) 
 
 
 def test_new_run_directories_within_one_second_never_share_a_name(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from harness.results.rundir import new_run_directory
 
-    now = datetime(2026, 11, 23, 0, 36, 50, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 0, 36, 50, tzinfo=UTC)
     first = new_run_directory(tmp_path / "runs", 0, "abcdef1234", now=now)
     second = new_run_directory(tmp_path / "runs", 0, "abcdef1234", now=now)
     third = new_run_directory(tmp_path / "runs", 0, "abcdef1234", now=now)
@@ -52,11 +53,11 @@ def test_new_run_directories_within_one_second_never_share_a_name(tmp_path: Path
 
 def test_timestamped_files_within_one_second_never_share_a_name(tmp_path: Path) -> None:
     """The fold summaries' names: reserved by creating the file, as run directories are by mkdir."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from harness.results.rundir import reserve_timestamped
 
-    now = datetime(2026, 11, 23, 0, 36, 50, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 0, 36, 50, tzinfo=UTC)
     create = lambda path: path.touch(exist_ok=False)  # noqa: E731
     first = reserve_timestamped(tmp_path / "all-folds", "-seed0.json", create, now=now)
     second = reserve_timestamped(tmp_path / "all-folds", "-seed0.json", create, now=now)
@@ -74,7 +75,9 @@ def test_a_locked_run_directory_refuses_a_second_holder_and_names_the_first(tmp_
     run.path.mkdir()
     with run.lock():
         assert run.lock_file.read_text() == f"{os.getpid()}\n"
-        with pytest.raises(RunInUseError, match=rf"run {run.run_id} is in use by another harness process \(pid {os.getpid()}\)"):
+        with pytest.raises(
+            RunInUseError, match=rf"run {run.run_id} is in use by another harness process \(pid {os.getpid()}\)"
+        ):
             with run.lock():
                 pass  # pragma: no cover
     with run.lock():  # released on leaving: the next holder gets it

@@ -34,8 +34,7 @@ def make_record(run_id: str = "toy-vgg6-seed0", **changes) -> RunRecord:
         created="2024-05-01T12:00:00Z",
         thresholds_source="validation",
         external_data=False,
-        provenance={"git_commit": "0123abc", "dirty": False, "versions": {"torch": "2.11"},
-                    "duration_s": 12.5},
+        provenance={"git_commit": "0123abc", "dirty": False, "versions": {"torch": "2.11"}, "duration_s": 12.5},
         config={"epochs": 3, "lr": 1e-3, "crop_frames": [1, 2]},
         run_dir="runs/toy/split-0/vgg6/toy-vgg6-seed0",
     )
@@ -55,10 +54,19 @@ def test_record_then_get_round_trips_every_field(tmp_path: Path) -> None:
 
 def test_round_trip_with_defaults_and_numpy_values(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
-    record = RunRecord(run_id="r", dataset="toy", fold="split-0", split="test",
-                       submission="vgg6", team="harness", run_name="seed-0",
-                       fingerprint=FINGERPRINT, scores={"PR-AUC-macro": np.float32(0.1)},
-                       seed=np.int64(3), provenance={"path": Path("runs/x")})
+    record = RunRecord(
+        run_id="r",
+        dataset="toy",
+        fold="split-0",
+        split="test",
+        submission="vgg6",
+        team="harness",
+        run_name="seed-0",
+        fingerprint=FINGERPRINT,
+        scores={"PR-AUC-macro": np.float32(0.1)},
+        seed=np.int64(3),
+        provenance={"path": Path("runs/x")},
+    )
     assert isinstance(record.scores["PR-AUC-macro"], float)
     assert record.provenance == {"path": "runs/x"}
     store.record(record)
@@ -79,8 +87,7 @@ def test_record_replaces_by_run_id_only_when_asked(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     first = make_record()
     store.record(first)
-    newer = make_record(scores={"PR-AUC-macro": 0.9}, tag_scores={"x": {"PR-AUC": 0.5}},
-                        team="other")
+    newer = make_record(scores={"PR-AUC-macro": 0.9}, tag_scores={"x": {"PR-AUC": 0.5}}, team="other")
     with pytest.raises(BadInputError, match="already recorded.*--replace"):
         store.record(newer)  # a silent overwrite would lose the first run's results
     assert store.get(first.run_id) == store.list_runs()[0]
@@ -101,8 +108,7 @@ def test_list_filters_and_newest_first(tmp_path: Path) -> None:
     store.record(make_record("middle", created="2024-03-01T02:00:00+05:00"))
     store.record(make_record("other-fold", fold="split-1", created="2024-04-01T00:00:00Z"))
     store.record(make_record("validation", split="validation", created="2024-05-01T00:00:00Z"))
-    store.record(make_record("cal", dataset="cal500", fold="fold-0",
-                             created="2024-06-01T00:00:00Z"))
+    store.record(make_record("cal", dataset="cal500", fold="fold-0", created="2024-06-01T00:00:00Z"))
 
     def ids(**filters) -> list[str]:
         return [r.run_id for r in store.list_runs(**filters)]
@@ -161,15 +167,18 @@ def test_nan_slipped_into_a_record_after_construction_is_not_stored(tmp_path: Pa
     assert store.list_runs() == []
 
 
-@pytest.mark.parametrize("changes", [
-    {"run_id": ""},
-    {"thresholds_source": "guessed"},
-    {"created": "yesterday"},
-    {"seed": 1.5},
-    {"external_data": "yes"},
-    {"scores": {"PR-AUC-macro": "high"}},
-    {"provenance": {"device": object()}},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"run_id": ""},
+        {"thresholds_source": "guessed"},
+        {"created": "yesterday"},
+        {"seed": 1.5},
+        {"external_data": "yes"},
+        {"scores": {"PR-AUC-macro": "high"}},
+        {"provenance": {"device": object()}},
+    ],
+)
 def test_bad_records_are_refused(changes) -> None:
     with pytest.raises(BadInputError):
         make_record(**changes)
@@ -179,8 +188,7 @@ def test_corrupt_file_gives_format_error_naming_path(tmp_path: Path) -> None:
     path = tmp_path / "results.sqlite"
     path.write_bytes(b"this is not a database at all, just some bytes\n" * 100)
     store = ResultsStore(path)
-    for action in (lambda: store.list_runs(), lambda: store.get("x"),
-                   lambda: store.record(make_record())):
+    for action in (lambda: store.list_runs(), lambda: store.get("x"), lambda: store.record(make_record())):
         with pytest.raises(FormatError) as info:
             action()
         assert str(path) in str(info.value)

@@ -18,8 +18,17 @@ def _split() -> SplitData:
 
 
 def _record(split: SplitData, run_id: str = "r1") -> RunRecord:
-    return RunRecord(run_id=run_id, dataset="d", fold="f", split="test", submission="s", team="t", run_name="r",
-                     fingerprint=split.fingerprint, scores={"PR-AUC-macro": 0.5})
+    return RunRecord(
+        run_id=run_id,
+        dataset="d",
+        fold="f",
+        split="test",
+        submission="s",
+        team="t",
+        run_name="r",
+        fingerprint=split.fingerprint,
+        scores={"PR-AUC-macro": 0.5},
+    )
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -32,7 +41,9 @@ def test_round_trip(tmp_path: Path) -> None:
     assert ids == split.item_ids and tags == split.tags and (labels == split.labels).all()
     store.record(_record(split, "r2"))  # without predictions: nothing kept, nothing broken
     assert store.predictions("r2") is None and store.split_labels("0" * 64) is None
-    store.record(_record(split), predictions=scores[::-1], split=split, replace=True)  # replacing replaces the predictions
+    store.record(
+        _record(split), predictions=scores[::-1], split=split, replace=True
+    )  # replacing replaces the predictions
     np.testing.assert_array_equal(store.predictions("r1"), scores[::-1].astype(np.float32))
 
 

@@ -29,7 +29,10 @@ def test_no_training_and_no_parameters(name: str) -> None:
     assert spec.epochs == 0 and not spec.trains
     assert spec.feature == "mel96" and spec.crop_frames <= 1280
     assert count_parameters(submission.build(56)) == 0
-    assert "Bogdanov" in spec.citation and "MediaEval 2019: Emotion and Theme Recognition in Music Using Jamendo" in spec.citation
+    assert (
+        "Bogdanov" in spec.citation
+        and "MediaEval 2019: Emotion and Theme Recognition in Music Using Jamendo" in spec.citation
+    )
     readme = (submission.path / "README.md").read_text(encoding="utf-8")
     assert "MediaEval 2019: Emotion and Theme Recognition in Music Using Jamendo" in readme
 

@@ -13,7 +13,9 @@ class Settings:
         self.optimizer, self.lr, self.weight_decay = optimizer, lr, weight_decay
 
 
-@pytest.mark.parametrize(("name", "cls"), [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)])
+@pytest.mark.parametrize(
+    ("name", "cls"), [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)]
+)
 def test_kinds_and_settings_on_the_cpu(name: str, cls: type) -> None:
     params = list(torch.nn.Linear(3, 2).parameters())
     optimizer = make_optimizer(Settings(name, lr=0.01, weight_decay=1e-4), params)

@@ -10,22 +10,37 @@ from harness.errors import FormatError
 from harness.submissions import MAX_CROP_FRAMES, is_valid_name, read_spec
 
 BASE = {
-    "name": '"tiny"', "authors": '["A"]', "crop_frames": "32", "external_data": "false",
-    "lr": "1e-3", "batch_size": "4", "epochs": "2",
+    "name": '"tiny"',
+    "authors": '["A"]',
+    "crop_frames": "32",
+    "external_data": "false",
+    "lr": "1e-3",
+    "batch_size": "4",
+    "epochs": "2",
 }
 
 
 def _spec_file(tmp_path: Path, **fields: str) -> Path:
     values = {**BASE, **fields}
     top = [f"{key} = {values[key]}" for key in ("name", "authors", "crop_frames", "external_data")]
-    text = "\n".join(top) + f"\n[optimizer]\nlr = {values['lr']}\n[training]\nbatch_size = {values['batch_size']}\nepochs = {values['epochs']}\n"
+    text = (
+        "\n".join(top)
+        + f"\n[optimizer]\nlr = {values['lr']}\n[training]\nbatch_size = {values['batch_size']}\nepochs = {values['epochs']}\n"
+    )
     (tmp_path / "submission.toml").write_text(text)
     return tmp_path
 
 
 def test_the_base_spec_reads(tmp_path: Path) -> None:
     spec = read_spec(_spec_file(tmp_path))
-    assert (spec.name, spec.authors, spec.crop_frames, spec.external_data, spec.lr, spec.epochs) == ("tiny", ("A",), 32, False, 1e-3, 2)
+    assert (spec.name, spec.authors, spec.crop_frames, spec.external_data, spec.lr, spec.epochs) == (
+        "tiny",
+        ("A",),
+        32,
+        False,
+        1e-3,
+        2,
+    )
 
 
 def test_an_integer_learning_rate_is_a_number(tmp_path: Path) -> None:

@@ -40,16 +40,20 @@ def build(num_tags, output="ok"):
 def _submission(tmp_path: Path, output: str):
     folder = tmp_path / "m"
     folder.mkdir()
-    (folder / "submission.toml").write_text(f'name = "m"\ncrop_frames = 8\n[model]\noutput = "{output}"\n[training]\nepochs = 0\n')
+    (folder / "submission.toml").write_text(
+        f'name = "m"\ncrop_frames = 8\n[model]\noutput = "{output}"\n[training]\nepochs = 0\n'
+    )
     (folder / "model.py").write_text(MODEL)
     return load_submission(folder)
 
 
 @pytest.mark.parametrize(
     ("output", "needle"),
-    [("exit", "model.py:15: forward pass on (3, 1, 96, 8) in train mode failed: it called sys.exit(4)"),
-     ("tuple", "returned a tuple of 2 (Tensor, Tensor), not a tensor of logits; expected (3, 5) logits"),
-     ("narrow", "gives shape (3, 2), expected (3, 5) logits")],
+    [
+        ("exit", "model.py:15: forward pass on (3, 1, 96, 8) in train mode failed: it called sys.exit(4)"),
+        ("tuple", "returned a tuple of 2 (Tensor, Tensor), not a tensor of logits; expected (3, 5) logits"),
+        ("narrow", "gives shape (3, 2), expected (3, 5) logits"),
+    ],
 )
 def test_checked_model_turns_a_bad_forward_into_one_format_error(tmp_path: Path, output: str, needle: str) -> None:
     submission = _submission(tmp_path, output)
