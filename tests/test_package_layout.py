@@ -58,3 +58,13 @@ def test_no_module_is_over_its_size() -> None:
     }
     over = {name: n for name, n in sizes.items() if n > MAX_LINES}
     assert not over, f"modules over {MAX_LINES} lines (split them by concern): {over}"
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command: list[str]) -> None:
+    """The tree stays as `ruff format` and `ruff check` (pyproject's [tool.ruff]) leave it."""
+    pytest.importorskip("ruff", reason="ruff is in the test extra: pip install -e '.[test]'")
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "."], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
