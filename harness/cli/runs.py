@@ -1,4 +1,4 @@
-"""``harness runs``: the runs in the results store: list, show, delete.
+"""``harness runs``: the runs in the results store: list, show, delete, export.
 
 Every value read from the store (run ids, team, run and submission names, provenance) is user text
 and is printed through ``safe()``: a name holding rich markup or terminal escapes prints as itself.
@@ -7,17 +7,19 @@ and is printed through ``safe()``: a name holding rich markup or terminal escape
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import StoreOption, console, handle_errors, safe
+from harness.cli._common import StoreOption, console, err_console, handle_errors, safe
 from harness.metrics import keys
 from harness.results.store import ResultsStore
 
-app = typer.Typer(help="Recorded runs: list them, show one, delete one.", no_args_is_help=True)
+app = typer.Typer(help="Recorded runs: list them, show one, delete one, export them all.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -87,3 +89,43 @@ def delete_command(
     )
     if r.run_dir:
         console.print(f"its files are still in {safe(r.run_dir)}")
+
+
+@app.command("export")
+@handle_errors
+def export_command(
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="csv, tsv, json or parquet (default: the suffix of -o, else csv)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout; parquet needs a file).")
+    ] = None,
+    board: Annotated[
+        str | None,
+        typer.Option(
+            "--board", help="Only the runs of this board (leaderboards/NAME.toml): its dataset, folds, split."
+        ),
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset.")] = None,
+    fold: Annotated[str | None, typer.Option("--fold", help="Only this fold.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only this split.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export recorded runs as one table: a row per run; identity, every metric and its interval, config hash.
+
+    The same table as `harness.api.runs_frame()` in Python. Runs the store cannot read are left out,
+    with a warning naming each.
+    """
+    from harness import export  # pandas is imported only here, not when `harness` starts
+
+    fmt = export.check_destination(fmt, output)
+    frame, problems = export.load_runs_frame(store, board, dataset, fold, split)
+    for problem in problems:
+        err_console.print(f"[bold yellow]warning:[/] {safe(' '.join(problem.splitlines()))}", soft_wrap=True)
+    text = export.write_frame(frame, fmt, output)
+    if text is not None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    err_console.print(f"wrote {len(frame)} runs, {frame.shape[1]} columns, as {fmt} to {safe(output)}", soft_wrap=True)
