@@ -16,7 +16,7 @@ from typing import Any
 from harness.datasets import load_spec
 from harness.errors import HarnessError
 from harness.leaderboard.boards import Board
-from harness.leaderboard.cells import badges, cell, fold_cell, interval, merged_badges
+from harness.leaderboard.cells import badges, cell, external_data_badge, fold_cell, interval, merged_badges
 from harness.leaderboard.grouping import FoldGroup, SeedGroup
 from harness.leaderboard.pages import run_href
 from harness.leaderboard.ranking import RankedGroup, RankedRun, banded_ranks
@@ -201,17 +201,15 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
             "submission": reference.name,
             "team": "",
             "run_name": reference.citation,
+            "url": reference.url,
+            "note": reference.note,
             "seed": "—",
             "seed_value": "",
             "band_class": "",
             "badges": [
-                {
-                    "kind": "info",
-                    "text": "published",
-                    "title": "A published figure: no predictions in the store"
-                    + (f"; {reference.note}" if reference.note else ""),
-                }
-            ],
+                {"kind": "info", "text": "published", "title": "A published figure: no predictions in the store"}
+            ]
+            + ([external_data_badge()] if reference.external_data else []),
             "cells": [
                 {
                     **cell(column, reference.scores.get(column.key), column.key == board.primary),

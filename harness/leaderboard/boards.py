@@ -22,12 +22,17 @@ A board names either one ``fold`` or several ``folds`` (a k-fold board: each row
 (submission, team, run name) with one run per fold, shown as mean ± std over the folds present).
 
 Reference rows are published figures whose predictions the store does not have; they are shown
-as such (no rank, no run page, a "published" badge and their citation)::
+as such (no rank, no run page, a "published" badge, their citation and note)::
 
     [[references]]
     name = "CNN on spectrograms (simple)"
     citation = "Authors, Title, Venue, Year"
     scores = { "F1-macro" = 0.41 }     # keys among the board's columns (aliases too); finite numbers
+    url = "https://doi.org/..."        # optional, http(s) only: the citation links to it
+    external_data = false              # optional: trained with data beyond the dataset (a badge, as runs have)
+    note = "..."                       # optional, shown under the citation: how a figure was derived, where from
+
+Reference names are unique on a board.
 
 Keys are read through the metric registry (:mod:`harness.metrics.keys`): an alias such as
 ``F1-macro`` becomes its canonical key (``F-score-macro``) in columns, ``primary`` and reference
@@ -50,6 +55,7 @@ from harness.errors import BadInputError, DataMissingError, FormatError
 from harness.metrics import keys as metric_keys
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+URL = re.compile(r"^https?://[^\s/]+\S*$")  # a reference's link: never javascript: or a relative path
 RESERVED_NAMES = frozenset({"index", "runs", "groups"})  # would collide with the site's own files
 MAX_DECIMALS = 8
 
@@ -123,13 +129,19 @@ class Reference:
     name: str
     citation: str
     scores: dict[str, float]
-    note: str = ""
+    note: str = ""  # how a figure was derived or where it was taken from, shown on the row
+    url: str = ""  # the paper (http or https), linked from the citation
+    external_data: bool = False  # trained with data beyond the dataset's training split
 
     def __post_init__(self) -> None:
         _check_text("name", self.name)
         _check_text("citation", self.citation)
         if not isinstance(self.note, str):
             raise BadInputError(f"field 'note' must be a string, got {self.note!r}")
+        if not isinstance(self.url, str) or (self.url and not URL.match(self.url)):
+            raise BadInputError(f"field 'url' must be an http(s) address without spaces, got {self.url!r}")
+        if not isinstance(self.external_data, bool):
+            raise BadInputError(f"field 'external_data' must be true or false, got {self.external_data!r}")
         if not isinstance(self.scores, dict) or not self.scores:
             raise BadInputError("field 'scores' must be a table of metric key = value")
         for key, value in self.scores.items():
@@ -207,14 +219,19 @@ class Board:
             )
         object.__setattr__(self, "columns", columns)
         references = tuple(self.references)
+        names: set[str] = set()
         for i, reference in enumerate(references):
             if not isinstance(reference, Reference):
                 raise BadInputError(f"field 'references[{i}]' must be a Reference, got {reference!r}")
             unknown = sorted(set(reference.scores) - set(keys))
             if unknown:
                 raise BadInputError(
-                    f"field 'references[{i}].scores' has keys that are not columns: {', '.join(unknown)}"
+                    f"references[{i}] ({reference.name!r}): field 'scores' has keys that are not columns: "
+                    f"{', '.join(unknown)}"
                 )
+            if reference.name in names:
+                raise BadInputError(f"references[{i}] ({reference.name!r}): another reference row has this name")
+            names.add(reference.name)
         object.__setattr__(self, "references", references)
 
     @property

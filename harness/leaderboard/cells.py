@@ -150,16 +150,19 @@ def badges(run: RunRecord) -> list[dict[str, str]]:
             }
         )
     if run.external_data:
-        found.append(
-            {
-                "kind": "info",
-                "text": BADGE_EXTERNAL_DATA,
-                "title": "Trained with data beyond this dataset's training split.",
-            }
-        )
+        found.append(external_data_badge())
     for flag in flags(run):  # fold warnings, e.g. a leaky fold set
         found.append({"kind": "warn", "text": str(flag).split(":", 1)[0], "title": str(flag)})
     return found
+
+
+def external_data_badge() -> dict[str, str]:
+    """The "external data" badge of a run, or of a published reference row, trained beyond the split."""
+    return {
+        "kind": "info",
+        "text": BADGE_EXTERNAL_DATA,
+        "title": "Trained with data beyond this dataset's training split.",
+    }
 
 
 def merged_badges(runs: list[RunRecord]) -> list[dict[str, str]]:
