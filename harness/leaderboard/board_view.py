@@ -1,8 +1,9 @@
 """The view model of a board page (``<board>.html``, drawn by ``templates/board.html``) and of
 its card on ``index.html``.
 
-A one-fold board has one row per run, ranked (:func:`harness.leaderboard.ranking.rank_runs`),
-runs of one tie band sharing the rank of the band's first run; a k-fold board one row per
+A one-fold board has one row per run, in the order of :func:`harness.leaderboard.ranking.rank_runs`,
+each shown at its rank from the joint bootstrap with its 95% rank interval
+(:mod:`harness.leaderboard.rank_intervals`); a k-fold board one row per
 (submission, team, run name, seed, configuration), its cells the mean over folds ± std. The
 board's published reference rows sort in by their primary value and take no rank. Under the
 main table, the "Over seeds" table (:mod:`harness.leaderboard.seeds_view`).
@@ -19,21 +20,27 @@ from harness.leaderboard.boards import Board
 from harness.leaderboard.cells import badges, cell, external_data_badge, fold_cell, interval, merged_badges
 from harness.leaderboard.grouping import FoldGroup, SeedGroup
 from harness.leaderboard.pages import run_href
-from harness.leaderboard.ranking import RankedGroup, RankedRun, banded_ranks
+from harness.leaderboard.rank_intervals import RANK_RULE, BoardRanks
+from harness.leaderboard.ranking import RankedGroup, RankedRun
 from harness.leaderboard.seeds_view import SEEDS_ANCHOR, add_seed_badges, over_seeds_view, seed_badge_info
 from harness.results.store import RunRecord
 
-TIE_LEGEND = "shared rank = not significantly different from the run above (paired bootstrap, p ≥ 0.05)"
+RANK_LEGEND = RANK_RULE
 
 
 def board_view(
-    board: Board, ranked: list[RankedRun], bands: Mapping[str, int], seed_groups: list[SeedGroup]
+    board: Board, ranked: list[RankedRun], ranks: BoardRanks, seed_groups: list[SeedGroup]
 ) -> dict[str, Any]:
-    """A one-fold board: its ranked runs, with tie ``bands`` (run id -> band)."""
+    """A one-fold board: its ranked runs, each shown at its rank in ``ranks`` with its rank interval."""
     group_of = {run.run_id: g for g in seed_groups for run in g.members}
     rows = []
-    for position, (entry, (rank, band, shared)) in enumerate(zip(ranked, banded_ranks(ranked, bands))):
+    previous: int | None = None
+    for position, entry in enumerate(ranked):
         run = entry.run
+        rank = None if entry.rank is None else ranks.shown.get(run.run_id, entry.rank)
+        shared = rank is not None and rank == previous
+        previous = rank
+        low_high = ranks.intervals.get(run.run_id)
         rows.append(
             _member_row(
                 board,
@@ -41,8 +48,8 @@ def board_view(
                 group_of[run.run_id],
                 rank,
                 position,
-                band=band,
                 shared=shared,
+                rank_interval="" if low_high is None else f"{low_high[0]}–{low_high[1]}",
                 href=run_href(run.run_id),
                 badges=badges(run),
                 cells=[
@@ -57,7 +64,13 @@ def board_view(
     over_seeds = over_seeds_view(board, seed_groups, lambda run: run_href(run.run_id), {})
     view = _board_common(board, rows, over_seeds)
     fingerprints = sorted({entry.run.fingerprint for entry in ranked})
-    view.update(fingerprints=fingerprints, tie_legend=TIE_LEGEND)
+    has_rank_intervals = bool(ranks.intervals)
+    view.update(
+        fingerprints=fingerprints,
+        tie_legend="",
+        rank_legend=RANK_LEGEND if has_rank_intervals else "",
+        has_rank_intervals=has_rank_intervals,
+    )
     return view
 
 
@@ -102,7 +115,7 @@ def fold_board_view(
     rows = _with_references(board, rows)
     over_seeds = over_seeds_view(board, seed_groups, lambda member: links[member.key], pages)
     view = _board_common(board, rows, over_seeds)
-    view.update(fingerprints=[], tie_legend="")
+    view.update(fingerprints=[], tie_legend="", rank_legend="", has_rank_intervals=False)
     return view
 
 
@@ -156,6 +169,7 @@ def _member_row(
     cells: list[dict[str, Any]],
     band: int | None = None,
     shared: bool = False,
+    rank_interval: str = "",
     fingerprint: str = "",
 ) -> dict[str, Any]:
     """A main-table row: a run (one-fold board) or one seed's fold means (k-fold board) at
@@ -167,6 +181,7 @@ def _member_row(
         "position": position + 1,
         "band": band,
         "shared": shared,
+        "rank_interval": rank_interval,
         "seed_group": seed_badge_info(seed_group),
         "href": href,
         "submission": member.submission,
@@ -195,6 +210,7 @@ def _with_references(board: Board, rows: list[dict[str, Any]]) -> list[dict[str,
             "position": 0,
             "band": None,
             "shared": False,
+            "rank_interval": "",
             "reference": True,
             "seed_group": None,
             "href": "",

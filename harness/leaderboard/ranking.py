@@ -1,8 +1,8 @@
-"""Ranking on a board: the order of runs, k-fold rows and seed groups, and tie bands.
+"""Ranking on a board: the order of runs, k-fold rows and seed groups, and rank intervals.
 
-A one-fold board ranks runs by its primary metric (:func:`rank_runs`); runs whose paired
-bootstrap test against the run above is not significant share a rank band (:func:`board_bands`,
-from :func:`harness.leaderboard.ties.rank_bands`; :func:`banded_ranks`). A k-fold board ranks its
+A one-fold board orders runs by its primary metric (:func:`rank_runs`); the rank each run shows
+and its 95% rank interval come from one joint bootstrap of the board's runs (:func:`board_ranks`,
+from :func:`harness.leaderboard.rank_intervals.board_ranks`, where the rule is stated). A k-fold board ranks its
 rows (:class:`~harness.leaderboard.grouping.FoldGroup`) by the mean of the primary metric over the
 folds present (:func:`rank_groups`); the "Over seeds" table ranks configurations
 (:class:`~harness.leaderboard.grouping.SeedGroup`) by their mean over seeds
@@ -12,7 +12,7 @@ direction; what lacks the primary metric comes last, unranked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,8 @@ from harness.errors import HarnessError
 from harness.leaderboard.boards import Board
 from harness.leaderboard.checked_store import CheckedStore
 from harness.leaderboard.grouping import FoldGroup, SeedGroup
-from harness.leaderboard.ties import rank_bands
+from harness.leaderboard.rank_intervals import BoardRanks, plain_ranks
+from harness.leaderboard.rank_intervals import board_ranks as joint_board_ranks
 from harness.results.store import RunRecord
 
 
@@ -64,37 +65,19 @@ def rank_seed_groups(board: Board, groups: Iterable[SeedGroup]) -> list[tuple[in
     return _rank(board, groups, lambda g: g.summary.mean.get(board.primary), lambda g: g.key)
 
 
-def board_bands(store: CheckedStore, board: Board, runs: list[RunRecord]) -> dict[str, int]:
-    """run id -> tie band of the ranked ``runs`` (:func:`harness.leaderboard.ties.rank_bands`).
+def board_ranks(store: CheckedStore, board: Board, ranked: list[RankedRun]) -> BoardRanks:
+    """Displayed ranks, rank intervals and paired comparisons of a one-fold board's ``ranked`` runs
+    (:func:`harness.leaderboard.rank_intervals.board_ranks`).
 
-    The checked store gives the tests only usable predictions; should a test fail all the same,
-    the board is shown without bands (each run its own rank), with a warning, rather than not at all.
+    The checked store gives the bootstrap only usable predictions; should it fail all the same,
+    the board is shown with plain ranks and no intervals, with a warning, rather than not at all.
     """
-    if len(runs) < 2:
-        return {}
     try:
-        return dict(rank_bands(store, board, runs))
+        return joint_board_ranks(store, board, ranked)
     except (HarnessError, ArithmeticError, ValueError) as exc:
         message = exc.message if isinstance(exc, HarnessError) else str(exc)
-        store.warn(f"board {board.name!r} shows no tie bands: a paired test failed ({message})")
-        return {}
-
-
-def banded_ranks(ranked: list[RankedRun], bands: Mapping[str, int]) -> list[tuple[int | None, int | None, bool]]:
-    """(shown rank, band, shared) per ranked run: a band's runs show the rank of its first run,
-    and every run after that first one is ``shared``. Bands of unknown runs are ignored."""
-    shown = []
-    band_rank: dict[int, int] = {}  # band -> the rank shown for it (its first run's rank)
-    for entry in ranked:
-        band = bands.get(entry.run.run_id) if entry.rank is not None else None
-        rank, shared = entry.rank, False
-        if band is not None:
-            if band in band_rank:
-                rank, shared = band_rank[band], True
-            else:
-                band_rank[band] = rank
-        shown.append((rank, band, shared))
-    return shown
+        store.warn(f"board {board.name!r} shows no rank intervals: the joint bootstrap failed ({message})")
+        return plain_ranks(ranked)
 
 
 def _rank(board: Board, items: Iterable[Any], value: Any, order: Any) -> list[tuple[int | None, Any]]:

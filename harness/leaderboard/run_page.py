@@ -18,6 +18,7 @@ from harness.leaderboard.boards import Board
 from harness.leaderboard.cells import SCORE_DECIMALS, badges, flags, interval, plain, plain_cell, short_tag
 from harness.leaderboard.charts import bar_chart, pr_curve_chart
 from harness.leaderboard.checked_store import CheckedStore
+from harness.leaderboard.pages import run_href
 from harness.metrics import keys
 from harness.provenance import config_hash
 from harness.results.store import RunRecord
@@ -34,10 +35,12 @@ def run_view(
     boards: list[Board],
     groups: list[dict[str, Any]],
     seed_groups: list[dict[str, Any]],
+    comparisons: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The page of ``run``, shown on ``boards``; ``groups`` are the k-fold rows it is a fold of
     (``href``, ``board``, ``seed``), ``seed_groups`` the configurations of several seeds it is
-    one seed of (``href``, ``board``, ``n``)."""
+    one seed of (``href``, ``board``, ``n``), ``comparisons`` its paired bootstrap comparisons on
+    each board (``board``, ``comparisons``: :attr:`harness.leaderboard.rank_intervals.BoardRanks.comparisons`)."""
     identity = [
         ("Run id", run.run_id, True),
         ("Submission", run.submission, False),
@@ -95,7 +98,40 @@ def run_view(
         "tag_rows": tag_rows,
         "bars": drawn(store, run, "per-tag chart", bar_chart, None),
         "curve": drawn(store, run, "precision-recall curve", lambda r: pr_curve_chart(store, r), None),
+        "paired": [paired_view(found["board"], found["comparisons"]) for found in comparisons or []],
     }
+
+
+def paired_view(board: Board, comparisons: list[dict[str, Any]]) -> dict[str, Any]:
+    """This run minus each compared run on ``board``'s primary metric: difference, 95% interval, p-value."""
+    decimals = SCORE_DECIMALS
+    return {
+        "board": board.title,
+        "href": board.page_name,
+        "metric": board.primary,
+        "rows": [
+            {
+                "relation": found["relation"],
+                "href": run_href(found["run"].run_id),
+                "other": f"{found['run'].submission} / {found['run'].run_name}",
+                "difference": found["difference"],
+                "p_value": found["p_value"],
+                "difference_text": f"{found['difference']:+.{decimals}f}",
+                "interval": f"{found['low']:+.{decimals}f} to {found['high']:+.{decimals}f}",
+                "p_text": p_text(found["p_value"], found["replicates"]),
+                "significant": found["p_value"] < 0.05,
+            }
+            for found in comparisons
+        ],
+    }
+
+
+def p_text(p_value: float, replicates: int) -> str:
+    """A p-value as shown: three decimals, or ``< 2/(m+1)`` at the smallest the bootstrap can give."""
+    smallest = 2.0 / (replicates + 1)
+    if p_value <= smallest:
+        return f"≤ {smallest:.3f}"
+    return f"{p_value:.3f}"
 
 
 def drawn(store: CheckedStore, run: RunRecord, part: str, draw: Callable[[RunRecord], Any], default: Any) -> Any:

@@ -44,7 +44,7 @@ from harness.leaderboard.checked_store import CheckedStore
 from harness.leaderboard.group_page import group_view
 from harness.leaderboard.grouping import group_fold_runs, group_seeds
 from harness.leaderboard.pages import GROUPS_DIR, group_page_names, run_href, section_ids, seed_anchor
-from harness.leaderboard.ranking import board_bands, rank_groups, rank_runs
+from harness.leaderboard.ranking import board_ranks, rank_groups, rank_runs
 from harness.leaderboard.run_page import run_view
 from harness.results.store import ResultsStore, RunRecord
 
@@ -95,6 +95,7 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
     board_views, runs_by_id, boards_of_run = [], {}, {}
     groups_of_run: dict[str, list[dict[str, Any]]] = {}
     seeds_of_run: dict[str, list[dict[str, Any]]] = {}
+    comparisons_of_run: dict[str, list[dict[str, Any]]] = {}
     group_pages: dict[str, dict[str, Any]] = {}
     for board in boards:
         if board.is_k_fold:
@@ -122,9 +123,11 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
         else:
             ranked = rank_runs(board, store.list_runs(board.dataset, board.fold, board.split))
             runs = [e.run for e in ranked]
-            bands = board_bands(store, board, [e.run for e in ranked if e.rank is not None])
+            ranks = board_ranks(store, board, ranked)
+            for run_id, found in ranks.comparisons.items():
+                comparisons_of_run.setdefault(run_id, []).append({"board": board, "comparisons": found})
             seed_groups = group_seeds(runs)
-            view = board_view(board, ranked, bands, seed_groups)
+            view = board_view(board, ranked, ranks, seed_groups)
             for group in seed_groups:
                 if group.multi_seed:
                     for run in group.members:
@@ -143,7 +146,12 @@ def plan_site(store: CheckedStore, boards: list[Board]) -> SitePlan:
     for run_id in sorted(runs_by_id):
         run: RunRecord = runs_by_id[run_id]
         run_views[run_id] = run_view(
-            store, run, boards_of_run[run_id], groups_of_run.get(run_id, []), seeds_of_run.get(run_id, [])
+            store,
+            run,
+            boards_of_run[run_id],
+            groups_of_run.get(run_id, []),
+            seeds_of_run.get(run_id, []),
+            comparisons_of_run.get(run_id, []),
         )
     return SitePlan(board_views, run_views, group_pages)
 

@@ -1,4 +1,9 @@
-"""Statistical ties on a board: rank bands from paired bootstrap tests of neighbouring runs.
+"""The former ranking of a board: rank bands chained through paired bootstrap tests of neighbours.
+
+Boards no longer use it: a run's rank and 95% rank interval now come from one joint bootstrap of
+all its runs (:mod:`harness.leaderboard.rank_intervals`), because chained bands can merge runs
+that clearly differ (A ~ B ~ C with A and C far apart). :func:`rank_bands` is kept as the
+pairwise baseline of ``benchmarks/board_build.py`` and for its tests.
 
 Runs are taken in rank order. Each run is tested against the run ranked just above it with a
 paired bootstrap over the items of their common split (``harness.metrics.bootstrap``): when the

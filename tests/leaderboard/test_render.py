@@ -15,6 +15,7 @@ from harness.leaderboard import charts, ranking
 from harness.leaderboard.boards import Board, Column, load_board, load_boards
 from harness.leaderboard.checked_store import CheckedStore
 from harness.leaderboard.pages import run_page_name
+from harness.leaderboard.rank_intervals import RANK_RULE, BoardRanks
 from harness.leaderboard.ranking import rank_runs
 from harness.leaderboard.site_build import SitePlan, build_site, plan_site
 from harness.results.store import ResultsStore, RunRecord
@@ -358,7 +359,9 @@ def fake_module(monkeypatch, module, **functions) -> None:
 
 def rank_cells(html: str) -> list[tuple[str, str]]:
     """(row classes, shown rank) of every board row, in page order."""
-    return re.findall(r'<tr(?: class="([^"]*)")?[^>]*>\s*<td class="num rank"[^>]*>([^<]*)</td>', html)
+    return re.findall(
+        r'<tr(?: class="([^"]*)")?[^>]*>\s*<td class="num rank"[^>]*>([^<]*)(?:<div[^>]*>[^<]*</div>)?</td>', html
+    )
 
 
 def shown_ranks(view: dict) -> list[int | None]:
@@ -374,52 +377,57 @@ def ties_store(tmp_path: Path) -> ResultsStore:
     return store
 
 
-def test_rank_bands_share_the_rank_of_their_first_run(tmp_path: Path, monkeypatch) -> None:
+def test_ranks_and_rank_intervals_come_from_board_ranks(tmp_path: Path, monkeypatch) -> None:
     seen = []
 
-    def rank_bands(store, board, runs):
-        seen.append([r.run_id for r in runs])
-        return {"a": 1, "b": 1, "c": 1, "d": 2, "e": 3}
+    def board_ranks(store, board, ranked):
+        seen.append([e.run.run_id for e in ranked])
+        shown = {"a": 1, "b": 1, "c": 1, "d": 4, "e": 4}
+        return BoardRanks(shown, {"a": (1, 2), "b": (1, 3), "c": (2, 3), "d": (4, 5), "e": (4, 5)}, {}, 1000)
 
-    fake_module(monkeypatch, ranking, rank_bands=rank_bands)
+    fake_module(monkeypatch, ranking, joint_board_ranks=board_ranks)
     store = ties_store(tmp_path)
     view = plan(store, [toy_board()]).board("toy")
-    assert seen == [["a", "b", "c", "d", "e"]]  # ranked order, only runs with the primary metric
+    assert seen == [["a", "b", "c", "d", "e", "z"]]  # ranked order; z (no primary metric) last, unranked
     rows = view["rows"]
-    assert shown_ranks(view) == [1, 1, 1, 4, 5, None]
-    assert ["band" in row["band_class"].split() for row in rows] == [True] * 3 + [False] * 3
-    assert [row["shared"] for row in rows] == [False, True, True, False, False, False]
-    assert "band-first" in rows[0]["band_class"] and "band-last" in rows[2]["band_class"]
-    assert view["has_bands"] and "not significantly different from the run above" in view["tie_legend"]
-    assert "p ≥ 0.05" in view["tie_legend"]
-    out = tmp_path / "site"  # end to end: the classes and the legend on the page
+    assert shown_ranks(view) == [1, 1, 1, 4, 4, None]
+    assert [row["rank_interval"] for row in rows] == ["1–2", "1–3", "2–3", "4–5", "4–5", ""]
+    assert [row["shared"] for row in rows] == [False, True, True, False, True, False]
+    assert not view["has_bands"] and not any(row["band_class"] for row in rows)  # no chained bands
+    assert view["has_rank_intervals"] and view["rank_legend"] == RANK_RULE
+    assert "97.5%" in view["rank_legend"] and "95% rank interval" in view["rank_legend"]
+    out = tmp_path / "site"  # end to end: the intervals and the rule on the page
     build_site(store, [toy_board()], out)
     html = read(out / "toy.html")
-    rows = rank_cells(html)
-    assert [rank for _, rank in rows] == ["1", "1", "1", "4", "5", "—"]
-    assert "shared" in rows[1][0] and "band-first" in rows[0][0] and "band-last" in rows[2][0]
-    assert "not significantly different from the run above" in html
-    assert "p ≥ 0.05" in html
+    assert [rank.strip() for _, rank in rank_cells(html)] == ["1", "1", "1", "4", "4", "—"]
+    assert '<div class="sub rank-interval">1–3</div>' in html
+    assert 'id="rank-legend"' in html and escape(RANK_RULE) in html
+    assert "not significantly different from the run above" not in html
 
 
-def test_a_failing_paired_test_leaves_ranks_plain_with_a_warning(tmp_path: Path, monkeypatch) -> None:
-    def rank_bands(store, board, runs):
+def test_a_failing_joint_bootstrap_leaves_ranks_plain_with_a_warning(tmp_path: Path, monkeypatch) -> None:
+    def board_ranks(store, board, ranked):
         raise ValueError("no common items")
 
-    fake_module(monkeypatch, ranking, rank_bands=rank_bands)
+    fake_module(monkeypatch, ranking, joint_board_ranks=board_ranks)
     out = tmp_path / "site"
     store = ties_store(tmp_path)
     built = build_site(store, [toy_board()], out)
     view = plan(store, [toy_board()]).board("toy")
-    assert shown_ranks(view) == [1, 2, 3, 4, 5, None] and not view["has_bands"]
-    assert not any(row["shared"] or row["band_class"] for row in view["rows"])
-    assert "not significantly different" not in read(out / "toy.html")
-    assert built.warnings == ["board 'toy' shows no tie bands: a paired test failed (no common items)"]
+    assert shown_ranks(view) == [1, 2, 3, 4, 5, None] and not view["has_rank_intervals"]
+    assert not any(row["rank_interval"] or row["band_class"] for row in view["rows"])
+    assert 'id="rank-legend"' not in read(out / "toy.html")
+    assert built.warnings == ["board 'toy' shows no rank intervals: the joint bootstrap failed (no common items)"]
 
 
-def test_unknown_run_ids_in_bands_keep_their_rank(tmp_path: Path, monkeypatch) -> None:
-    fake_module(monkeypatch, ranking, rank_bands=lambda store, board, runs: {"d": 2, "e": 2})
-    assert shown_ranks(plan(ties_store(tmp_path), [toy_board()]).board("toy")) == [1, 2, 3, 4, 4, None]
+def test_runs_without_predictions_keep_their_plain_rank(tmp_path: Path) -> None:
+    view = plan(ties_store(tmp_path), [toy_board()]).board("toy")  # no run has stored predictions
+    assert shown_ranks(view) == [1, 2, 3, 4, 5, None] and not view["has_rank_intervals"]
+
+
+def test_unknown_run_ids_in_ranks_are_ignored(tmp_path: Path, monkeypatch) -> None:
+    fake_module(monkeypatch, ranking, joint_board_ranks=lambda store, board, ranked: BoardRanks({"d": 2, "q": 1}))
+    assert shown_ranks(plan(ties_store(tmp_path), [toy_board()]).board("toy")) == [1, 2, 3, 2, 5, None]
 
 
 def test_seed_badge_on_every_row_of_a_multi_seed_submission(tmp_path: Path) -> None:
@@ -726,7 +734,24 @@ def test_index_shows_dataset_citation_and_licence(tmp_path: Path) -> None:
 
 
 def test_hostile_names_are_escaped_on_every_page(tmp_path: Path, monkeypatch) -> None:
-    fake_module(monkeypatch, ranking, rank_bands=lambda s, b, runs: {r.run_id: 1 for r in runs})
+    fake_module(
+        monkeypatch,
+        ranking,
+        joint_board_ranks=lambda s, b, ranked: BoardRanks(
+            {e.run.run_id: 1 for e in ranked if e.rank is not None},
+            {e.run.run_id: (1, 2) for e in ranked if e.rank is not None},
+            {
+                e.run.run_id: [
+                    {"relation": "leader", "run": o.run, "difference": 0.1, "low": 0.0, "high": 0.2}
+                    | {"p_value": 0.5, "replicates": 1000}
+                ]
+                for e in ranked
+                for o in ranked[:1]
+                if e.rank is not None
+            },
+            1000,
+        ),
+    )
     fake_module(monkeypatch, charts, pr_curve=lambda s, r: [(0.0, 1.0), (1.0, 0.1)])
     store = ResultsStore(tmp_path / "results.sqlite")
     hostile = dict(
