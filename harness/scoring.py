@@ -6,7 +6,9 @@ come from, in this order: ``--decisions FILE``; ``--thresholds-from VALIDATION_P
 ``predictions/test.npz``, its sibling ``validation.npz``; or, only with the explicit
 ``--thresholds-on-test``, thresholds fitted on the scored split's own labels exactly as the
 MediaEval 2019 scripts did (legacy: it overstates every decision metric, and every output marks
-it). Without any of them the decision keys are left out, with a warning.
+it). Without any of them the decision keys are left out, with a warning. Given decisions that
+equal thresholds fitted on the scored labels (:func:`harness.metrics.decisions.decisions_fitted_on_test`:
+13 of the 29 published MediaEval 2019 runs) are marked ``"test"`` as well, not ``"given"``.
 
 This is the one path from predictions to numbers: ``harness run`` writes its prediction files,
 then scores them with :func:`score_file` and records them with :func:`record_report`
@@ -28,7 +30,12 @@ from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.errors import BadInputError, FormatError
 from harness.metrics import keys
-from harness.metrics.decisions import apply_thresholds, fit_thresholds_as_mediaeval2019, fit_thresholds_on_validation
+from harness.metrics.decisions import (
+    apply_thresholds,
+    decisions_fitted_on_test,
+    fit_thresholds_as_mediaeval2019,
+    fit_thresholds_on_validation,
+)
 from harness.metrics.folds import FoldSummary
 from harness.metrics.official import OfficialScores
 from harness.metrics.per_tag import PerTagTable, TagRow, table_from_per_tag_scores, top_bottom
@@ -46,11 +53,20 @@ MIN_BOOTSTRAP = 10
 95% interval (its 2.5th and 97.5th percentiles) apart from the extreme replicates."""
 
 
-def check_bootstrap(n: int | None, option: str = "--bootstrap") -> None:
-    """Refuse fewer replicates than :data:`MIN_BOOTSTRAP` or more than :data:`MAX_BOOTSTRAP` before any work starts."""
-    if n is not None and n < MIN_BOOTSTRAP:
+RECORD_BOOTSTRAP = 1000
+"""Replicates ``score --record`` and ``record_mediaeval2019.py`` run by default, for the 95% intervals
+the board shows (``--bootstrap 0``: none): about 2 s a run of MTG-Jamendo's test split."""
+
+
+def check_bootstrap(n: int | None, option: str = "--bootstrap", allow_zero: bool = False) -> None:
+    """Refuse fewer replicates than :data:`MIN_BOOTSTRAP` or more than :data:`MAX_BOOTSTRAP` before any work starts.
+
+    ``allow_zero``: 0 is accepted too, meaning "no bootstrap" (``score`` and ``record_mediaeval2019.py``).
+    """
+    if n is not None and n < MIN_BOOTSTRAP and not (allow_zero and n == 0):
         raise BadInputError(
-            f"{option} {n}: at least {MIN_BOOTSTRAP} replicates; 1000 gives 95% intervals, 10000 a p-value to 1e-4"
+            f"{option} {n}: at least {MIN_BOOTSTRAP} replicates{' (0: none)' if allow_zero else ''}; "
+            "1000 gives 95% intervals, 10000 a p-value to 1e-4"
         )
     if n is not None and n > MAX_BOOTSTRAP:
         raise BadInputError(
@@ -71,7 +87,7 @@ class ScoreReport:
     predictions: Predictions
     scores: OfficialScores
     per_tag: dict[str, dict[str, float]]
-    thresholds_source: str  # "validation" | "given" | "test" (legacy, marked) | "none"
+    thresholds_source: str  # "validation" | "given" | "test" (fitted on the scored labels, marked) | "none"
     decisions_from: Path | None
     flags: tuple[str, ...] = ()  # fold warnings that travel with the scores (e.g. a leaky fold set)
     warnings: tuple[str, ...] = ()  # about the file itself, e.g. scores outside [0, 1]
@@ -168,7 +184,10 @@ def match_file(
             raise FormatError(
                 f"{decisions}: decisions must be 0/1 or boolean, found values such as {values[:5].tolist()}"
             )
-        source, decisions_from, decision_matrix = "given", decisions, given.scores.astype(bool)
+        decision_matrix = given.scores.astype(bool)
+        # Given decisions equal to thresholds fitted on the scored labels are marked as such (see the module docstring).
+        fitted = decisions_fitted_on_test(target.labels, predictions.scores, decision_matrix)
+        source, decisions_from = "test" if fitted else "given", decisions
     elif thresholds_on_test:
         thresholds = fit_thresholds_as_mediaeval2019(target.labels, predictions.scores)
         source, decision_matrix = "test", apply_thresholds(predictions.scores, thresholds)

@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.errors import BadInputError, HarnessError
-from harness.scoring import MAX_BOOTSTRAP, MIN_BOOTSTRAP
+from harness.scoring import MAX_BOOTSTRAP, MIN_BOOTSTRAP, RECORD_BOOTSTRAP
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab, newline), DEL and C1
 
@@ -114,7 +114,8 @@ StoreOption = Annotated[
 
 BOOTSTRAP_HELP = (
     f"Bootstrap replicates, resampling the items ({MIN_BOOTSTRAP} to {MAX_BOOTSTRAP}, about 3 ms each on MTG-Jamendo's "
-    "test split): `score` adds 95% intervals when it is given; `compare` always runs its paired test (default 1000)."
+    f"test split): `score` adds 95% intervals when it is given, and with --record by default ({RECORD_BOOTSTRAP}; 0: none); "
+    "`compare` always runs its paired test (default 1000)."
 )
 """The one help text of ``--bootstrap``, the same in ``score`` and ``compare``: a count of replicates in both."""
 

@@ -89,9 +89,9 @@ def score_command(
     store: StoreOption = None,
 ) -> None:
     """Score PREDICTIONS against a split with the official MediaEval keys (the CAL500 set for CAL500 datasets)."""
-    from harness.scoring import check_bootstrap, score_file, score_folds
+    from harness.scoring import RECORD_BOOTSTRAP, check_bootstrap, score_file, score_folds
 
-    check_bootstrap(bootstrap)
+    check_bootstrap(bootstrap, allow_zero=True)
     seed = with_old_name(ctx, bootstrap_seed, old_seed, "bootstrap_seed", "--bootstrap-seed", "--seed")
     _check_record_options(record, name, replace, external_data)
     if fold == "all":
@@ -108,8 +108,10 @@ def score_command(
         reports = [
             score_file(predictions[0], dataset, fold, split, root, decisions, thresholds_from, thresholds_on_test)
         ]
-        if bootstrap:
-            reports = [reports[0].with_bootstrap(bootstrap, seed)]
+        # --record bootstraps by default, for the intervals the board shows; --bootstrap 0 skips it.
+        n = bootstrap if bootstrap is not None else RECORD_BOOTSTRAP if record else 0
+        if n:
+            reports = [_with_bootstrap(reports[0], n, seed, asked=bootstrap is not None)]
     if bootstrap and folds_report is not None:
         raise BadInputError("--bootstrap applies to one prediction file; score folds one at a time for intervals")
     run_ids = _record_all(reports, name, store, external_data, replace) if record else []
@@ -131,13 +133,27 @@ def score_command(
         console.print(f"recorded as {safe(run_id)}")
 
 
+def _with_bootstrap(report: ScoreReport, n: int, seed: int, asked: bool) -> ScoreReport:
+    """The report with intervals; by default (not ``asked``) one whose items cannot be resampled is recorded without."""
+    from harness.errors import HarnessError
+
+    try:
+        return report.with_bootstrap(n, seed)
+    except HarnessError as exc:
+        if asked:
+            raise
+        err_console.print(f"[yellow]warning:[/] no intervals recorded: {safe(exc.message)}", soft_wrap=True)
+        return report
+
+
 def _warn(reports: list[ScoreReport]) -> None:
     first = reports[0]
     for warning in dict.fromkeys(w for r in reports for w in (*r.warnings, *r.scores.warnings)):
         err_console.print(f"[yellow]warning:[/] {safe(warning)}", soft_wrap=True)
     if first.thresholds_source == "test":
+        how = "the given decisions equal thresholds" if first.decisions_from else "thresholds"
         err_console.print(
-            "[bold yellow]warning:[/] thresholds fitted on the test labels (legacy MediaEval 2019 procedure): "
+            f"[bold yellow]warning:[/] {how} fitted on the test labels (legacy MediaEval 2019 procedure): "
             "the decision metrics are optimistic and not comparable with validation-fitted ones"
         )
     if first.thresholds_source == "none":

@@ -20,6 +20,10 @@ first-maximum choice, but the returned threshold is the next representable numbe
 ``threshold[argmax]`` in the scores' floating dtype, so that ``s > returned`` is exactly
 ``s >= threshold[argmax]``: the strict ``>`` of the design reproduces the F1-maximal operating
 point.
+
+Published decisions are not all what that script gives: of the 29 MediaEval 2019 runs, 13 equal
+thresholds fitted on the test labels and 16 were made otherwise (fixed thresholds, top-k, ...).
+:func:`decisions_fitted_on_test` tells them apart from the scores, labels and decisions alone.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ from harness.errors import FormatError
 from harness.metrics.ranking import precision_recall_curve
 from harness.metrics.validate import validate_predictions, validate_scores
 
-__all__ = ["apply_thresholds", "fit_thresholds_as_mediaeval2019", "fit_thresholds_on_validation"]
+__all__ = [
+    "apply_thresholds",
+    "decisions_fitted_on_test",
+    "fit_thresholds_as_mediaeval2019",
+    "fit_thresholds_on_validation",
+]
 
 
 def fit_thresholds_on_validation(labels: Any, scores: Any) -> np.ndarray:
@@ -109,6 +118,67 @@ def apply_thresholds(scores: Any, thresholds: Any) -> np.ndarray:
     scores = validate_scores(scores, "scores")
     thr = _validate_thresholds(thresholds, scores.shape[1])
     return np.asarray(scores > thr[np.newaxis, :], dtype=bool)
+
+
+def decisions_fitted_on_test(labels: Any, scores: Any, decisions: Any) -> bool:
+    """Whether ``decisions`` are what thresholds fitted on these (test) labels give, for every tag.
+
+    True when one rule, the same for every tag column, gives the decisions:
+
+    1. the MediaEval 2019 ``calculate_decisions.py`` on these labels: ``scores > thr[argmax(f1)]``
+       with its strict ``>`` and first maximum (:func:`fit_thresholds_as_mediaeval2019` then
+       :func:`apply_thresholds`), so items tied at that score are all left out, as the script left
+       them; or
+    2. an F1-maximal operating point on these labels: ``scores >= thr[i]`` for an ``i`` whose F1 is
+       the maximum (:func:`fit_thresholds_on_validation` fitted on these labels, or another
+       tie-break between equal maxima).
+
+    ``thr`` and ``f1`` are those of :func:`fit_thresholds_on_validation`'s steps 1-2, on the scores'
+    own values (float32 scores are compared as float32). A tag without positives has no threshold
+    under either rule (``+inf``): its column must hold no decision. One rule for all tags, not a
+    choice per tag: on a constant column every decision is "a threshold" (all under rule 1, none
+    under rule 2), and a per-tag choice would flag decisions made otherwise (e.g. the 2019
+    "popular" baseline, which predicts its one tag everywhere and nothing else).
+
+    A run so marked has decision metrics that are optimistic. Of the 29 MediaEval 2019 runs, 13 are.
+
+    Raises:
+        FormatError: malformed labels or scores, or decisions that are not 0/1 of the scores' shape.
+    """
+    labels, scores, _ = validate_predictions(labels, scores)
+    given = _validate_decisions(decisions, scores.shape)
+    as_script = as_maximal = True
+    for j in range(scores.shape[1]):
+        column, s = given[:, j], scores[:, j]
+        if not labels[:, j].any():
+            if column.any():
+                return False
+            continue
+        precision, recall, thr = precision_recall_curve(labels[:, j], s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+        maxima = np.flatnonzero(f1 == f1.max())
+        points = [s >= thr[i] if i < thr.shape[0] else np.zeros_like(column) for i in maxima]
+        first = points[0] if maxima[0] == thr.shape[0] else s > thr[maxima[0]]
+        as_script = as_script and np.array_equal(column, first)
+        as_maximal = as_maximal and any(np.array_equal(column, point) for point in points)
+        if not (as_script or as_maximal):
+            return False
+    return bool(as_script or as_maximal)
+
+
+def _validate_decisions(decisions: Any, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        given = np.asarray(decisions)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"decisions cannot be read as an array ({exc})") from exc
+    if given.shape != shape:
+        raise FormatError(f"decisions have shape {given.shape}; expected {shape}, the scores' shape")
+    if given.dtype != bool:
+        if given.dtype.kind not in "iuf" or not np.isin(given, (0, 1)).all():
+            raise FormatError("decisions must be 0/1 or boolean")
+        given = given.astype(bool)
+    return given
 
 
 def _best_f1_thresholds(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,7 +39,8 @@ def test_vgg6_paper_run_scores_as_published() -> None:
     doc = json.loads(result.stdout)
     assert round(doc["PR-AUC-macro"], 6) == 0.125564
     assert round(doc["ROC-AUC-macro"], 6) == 0.753199
-    assert doc["thresholds_source"] == "given" and doc["n_items"] == 4231
+    # YL-UTokyo run1's submitted decisions are those of thresholds fitted on the test labels: marked as such
+    assert doc["thresholds_source"] == "test" and doc["n_items"] == 4231
     # table 3 of the paper: best and worst tags by PR-AUC
     pr = {tag: values["PR-AUC"] for tag, values in doc["per_tag"].items()}
     assert len(pr) == 56 and len(doc["top_tags"]) == len(doc["bottom_tags"]) == 5
