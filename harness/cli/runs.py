@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import StoreOption, console, err_console, handle_errors, safe
+from harness.cli._common import StoreOption, console, err_console, handle_errors, plain, safe
 from harness.metrics import keys
 from harness.results.store import ResultsStore
 
@@ -125,7 +125,12 @@ def export_command(
         err_console.print(f"[bold yellow]warning:[/] {safe(' '.join(problem.splitlines()))}", soft_wrap=True)
     text = export.write_frame(frame, fmt, output)
     if text is not None:
-        sys.stdout.write(text)
+        # a pipe or a file gets every character as stored; a terminal sees control characters as \xNN
+        sys.stdout.write(plain(text) if _is_terminal() else text)
         sys.stdout.flush()
         return
     err_console.print(f"wrote {len(frame)} runs, {frame.shape[1]} columns, as {fmt} to {safe(output)}", soft_wrap=True)
+
+
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()

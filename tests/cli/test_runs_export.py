@@ -23,18 +23,18 @@ INTERVAL = {"low": 0.2, "high": 0.4, "mean": 0.3, "std": 0.05, "replicates": 100
 
 
 def _record(run_id: str, split: str, value: float, created: str, **extra: object) -> RunRecord:
+    fields = {"team": "harness", **extra}
     return RunRecord(
         run_id=run_id,
         dataset="toy",
         fold="split-0",  # leaderboards/toy.toml: dataset toy, fold split-0, split test
         split=split,
         submission="vgg6",
-        team="harness",
         run_name=run_id,
         fingerprint="0" * 64,
         scores={"PR-AUC-macro": value, "ROC-AUC-macro": value + 0.3},
         created=created,
-        **extra,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -193,3 +193,19 @@ def test_a_scored_run_exports_what_score_printed(tmp_path: Path, monkeypatch: py
     for key, interval in printed["intervals"].items():
         assert row[key] == printed[key]
         assert (row[f"{key} low"], row[f"{key} high"]) == (interval["low"], interval["high"])
+
+
+def test_control_characters_reach_a_pipe_whole_and_a_terminal_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "hostile.sqlite"
+    team = "red\x1b[31mteam\x07"
+    ResultsStore(path).record(_record("run-x", "test", 0.3, "2024-01-01T00:00:00Z", team=team))
+    piped = _export("--store", str(path), "--format", "json")
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)[0]["team"] == team  # the data as stored
+    monkeypatch.setattr("harness.cli.runs._is_terminal", lambda: True)
+    shown = _export("--store", str(path), "--format", "tsv")
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "red\\x1b[31mteam\\x07" in shown.stdout
