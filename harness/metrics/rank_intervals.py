@@ -46,6 +46,8 @@ from harness.metrics.validate import validate_predictions
 
 CONFIDENCE = 0.95
 BEATS = 0.975
+_CHUNK_CELLS = 2**19
+"""Float64 cells of one run's per-chunk arrays (4 MiB, cache-friendly); the chunk size follows from it."""
 """Share of replicates in which another run must be strictly better for it to count against the displayed rank."""
 
 
@@ -119,18 +121,111 @@ def joint_replicates(
     la = checked[0][0]
     n_items = la.shape[0]
     check_counts(n_items, n)
-    scorers = [ResampleScorer(la, s, None, [key]) for _, s, _ in checked]
-    chunks = chunk_size_for(max(s.n_rows for s in scorers), chunk_size)
+    if key == "PR-AUC-macro":
+        scorers: list[Any] = [MacroAPScorer(la, s) for _, s, _ in checked]
+        value_of = lambda scorer, counts: scorer.score(counts)  # noqa: E731
+    else:
+        scorers = [ResampleScorer(la, s, None, [key]) for _, s, _ in checked]
+        value_of = lambda scorer, counts: scorer.score(counts)[key]  # noqa: E731
+    rows = max(s.n_rows for s in scorers)
+    chunks = (
+        chunk_size_for(rows, chunk_size) if chunk_size is not None else max(1, min(1000, _CHUNK_CELLS // max(rows, 1)))
+    )
     values = np.empty((len(scorers), n))
     done = 0
     for _, counts in count_chunks(n_items, n, generator(seed), chunks):
         r = counts.shape[1]
         for i, scorer in enumerate(scorers):
-            values[i, done : done + r] = scorer.score(counts)[key]
+            values[i, done : done + r] = value_of(scorer, counts)
         done += r
     ones = np.ones((n_items, 1))
-    full = np.array([scorer.score(ones)[key][0] for scorer in scorers])
+    full = np.array([value_of(scorer, ones)[0] for scorer in scorers])
     return JointReplicates(values, full, key, higher_is_better)
+
+
+class MacroAPScorer:
+    """PR-AUC-macro alone, for count vectors (items x replicates): a lean form of the engine.
+
+    :class:`~harness.metrics.resampling.ResampleScorer`'s formula ``AP = sum_k P_k * TP_k /
+    (TP_k + FP_k) / P`` over the groups of equal scores that hold a positive, with two sparse
+    rows per such group: its positives (``P_k``), and the negatives scored below the previous such
+    group and at least this one (so that ``FP_k`` is their cumulative sum). Negatives below a
+    tag's last positive group do not enter AP and are left out; every tag's rows are stacked, so
+    one cumulative sum serves all tags. A replicate where no tag has both a positive and a negative
+    item has no value (NaN), as in the engine.
+    """
+
+    def __init__(self, labels: np.ndarray, scores: np.ndarray) -> None:
+        from scipy import sparse
+
+        n_items, n_tags = labels.shape
+        self.n_items = n_items
+        pos_rows, pos_cols, neg_rows, neg_cols, starts = [], [], [], [], []
+        n_rows = 0
+        for j in range(n_tags):
+            y = labels[:, j]
+            if not y.any():
+                continue  # never a positive: out of every replicate's mean
+            order = np.argsort(scores[:, j], kind="stable")[::-1]
+            s, yy = scores[order, j], y[order]
+            new_group = np.empty(s.size, dtype=bool)
+            new_group[0] = True
+            np.not_equal(s[1:], s[:-1], out=new_group[1:])
+            group = np.cumsum(new_group) - 1
+            has_pos = np.zeros(int(group[-1]) + 1, dtype=bool)
+            has_pos[group[yy]] = True
+            before = (np.cumsum(has_pos) - has_pos)[group]  # the first positive group at or below each cell
+            k = int(has_pos.sum())
+            starts.append(n_rows)
+            pos_rows.append(n_rows + before[yy])
+            pos_cols.append(order[yy])
+            keep = ~yy & (before < k)
+            neg_rows.append(n_rows + before[keep])
+            neg_cols.append(order[keep])
+            n_rows += k
+        self.n_rows = n_rows
+        self.starts = np.asarray(starts, dtype=np.intp)
+        self.ends = np.r_[self.starts[1:], n_rows].astype(np.intp)
+        self.row_start = np.repeat(self.starts, self.ends - self.starts)  # each row's tag start
+
+        def matrix(rows: list[np.ndarray], cols: list[np.ndarray]) -> Any:
+            r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+            c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.intp)
+            return sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(n_rows, n_items))
+
+        self.positives = matrix(pos_rows, pos_cols)
+        self.negatives = matrix(neg_rows, neg_cols)
+
+    def score(self, counts: np.ndarray) -> np.ndarray:
+        """PR-AUC-macro of each replicate (column of ``counts``), NaN where it has no value."""
+        counts = np.ascontiguousarray(counts, dtype=np.float64)
+        n_rep = counts.shape[1]
+        if self.n_rows == 0:
+            return np.full(n_rep, np.nan)
+        p = self.positives @ counts
+        tp = np.empty((self.n_rows + 1, n_rep))  # cumulative over all tags' rows, from a zero row
+        tp[0] = 0.0
+        np.cumsum(p, axis=0, out=tp[1:])
+        seen = np.empty_like(tp)  # positives and negatives scored at least each group's value
+        seen[0] = 0.0
+        np.cumsum(self.negatives @ counts, axis=0, out=seen[1:])
+        seen += tp
+        tp_k = tp[self.row_start]  # every row's tag start, then within the tag
+        np.subtract(tp[1:], tp_k, out=tp_k)
+        seen_k = seen[self.row_start]
+        np.subtract(seen[1:], seen_k, out=seen_k)
+        np.maximum(seen_k, 1.0, out=seen_k)
+        np.divide(tp_k, seen_k, out=tp_k)
+        terms = np.multiply(p, tp_k, out=tp_k)
+        n_pos = tp[self.ends] - tp[self.starts]  # (tags, replicates)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ap = np.add.reduceat(terms, self.starts, axis=0) / n_pos
+        has_pos = n_pos > 0
+        defined = (has_pos & (n_pos < self.n_items)).any(axis=0)
+        count = has_pos.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(has_pos, ap, 0.0).sum(axis=0) / np.maximum(count, 1)
+        return np.where(defined & (count > 0), mean, np.nan)
 
 
 def replicate_ranks(values: np.ndarray, higher_is_better: bool = True) -> np.ndarray:

@@ -14,7 +14,13 @@ from harness.leaderboard.checked_store import CheckedStore
 from harness.leaderboard.site_build import plan_site
 from harness.leaderboard.ties import rank_bands
 from harness.metrics.bootstrap import paired_bootstrap, resample_indices
-from harness.metrics.rank_intervals import beat_shares, displayed_ranks, joint_replicates, replicate_ranks
+from harness.metrics.rank_intervals import (
+    MacroAPScorer,
+    beat_shares,
+    displayed_ranks,
+    joint_replicates,
+    replicate_ranks,
+)
 from harness.results.store import ResultsStore, RunRecord
 
 BOARD = Board(
@@ -154,3 +160,31 @@ def test_run_page_shows_paired_differences_against_the_leader_and_neighbours(tmp
     leader = plan.runs["r0"]["paired"][0]["rows"]
     assert [row["relation"] for row in leader] == ["below"]
     assert leader[0]["difference"] > 0 and leader[0]["difference_text"].startswith("+")
+
+
+def test_the_lean_pr_auc_scorer_equals_scikit_learn_with_ties_and_odd_tags() -> None:
+    rng = np.random.default_rng(11)
+    labels = rng.random((30, 6)) < 0.3
+    labels[:, 0] = False  # never a positive
+    labels[:, 1] = True  # never a negative
+    scores = np.round(rng.random(labels.shape), 1)  # many ties
+    lean = MacroAPScorer(labels, scores)
+    indices = resample_indices(30, 200, 2)
+    counts = np.stack([np.bincount(idx, minlength=30) for idx in indices], axis=1).astype(float)
+    values = lean.score(counts)
+    for r, idx in enumerate(indices):
+        y, s = labels[idx], scores[idx]
+        keep = y.any(axis=0)
+        if not (keep & ~y.all(axis=0)).any():
+            assert np.isnan(values[r])  # the official scorer raises: no tag with both classes
+        else:
+            assert values[r] == pytest.approx(
+                average_precision_score(y[:, keep], s[:, keep], average="macro"), abs=1e-12
+            )
+
+
+def test_other_keys_rank_through_the_general_engine() -> None:
+    labels, runs = chain_fixture()
+    joint = joint_replicates(labels, runs[:3], key="ROC-AUC-macro", n=100, seed=1)
+    expected = paired_bootstrap(labels, runs[0], runs[2], key="ROC-AUC-macro", n=100, seed=1)
+    assert joint.comparison(0, 2)[3] == expected.p_value and joint.key == "ROC-AUC-macro"
