@@ -20,6 +20,7 @@ from harness.results.store import RunRecord
 
 SCORE_DECIMALS = 4
 BADGE_TEST_THRESHOLDS = "thresholds fitted on test"
+BADGE_GIVEN_DECISIONS = "decisions as submitted"
 BADGE_EXTERNAL_DATA = "external data"
 
 
@@ -137,7 +138,7 @@ def flags(run: RunRecord) -> list[str]:
 
 
 def badges(run: RunRecord) -> list[dict[str, str]]:
-    """The run's badges: thresholds fitted on test, external data, each fold warning."""
+    """The run's badges: thresholds fitted on test or decisions as submitted, external data, each fold warning."""
     found = []
     if run.thresholds_source == "test":
         found.append(
@@ -147,6 +148,15 @@ def badges(run: RunRecord) -> list[dict[str, str]]:
                 "title": "Legacy: decision thresholds were fitted on the test labels, "
                 "which flatters the F-scores; not comparable with "
                 "validation-fitted thresholds.",
+            }
+        )
+    elif run.thresholds_source == "given":
+        found.append(
+            {
+                "kind": "info",
+                "text": BADGE_GIVEN_DECISIONS,
+                "title": "The F-scores are of the decisions submitted with the run; they are not thresholds "
+                "fitted on the test labels, and how they were made is not recorded.",
             }
         )
     if run.external_data:
