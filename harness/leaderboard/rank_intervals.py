@@ -10,6 +10,8 @@ such run gets
 - its displayed rank, by the rule :data:`RANK_RULE`: 1 + the number of runs that beat it (are
   strictly better on the primary metric) in at least 97.5% of the replicates, counting as beating
   it every run outside the bootstrap that ranks above it;
+  The displayed rank can be better than the interval's lower end: the interval says where the
+  run lands in 95% of the replicates, the displayed rank only counts the runs clearly better;
 - paired comparisons (difference of the primary metric, its 95% interval and the two-sided
   p-value of :func:`harness.metrics.bootstrap.paired_bootstrap`, which the joint replicates give
   exactly) against the board leader and the runs just above and below it.
