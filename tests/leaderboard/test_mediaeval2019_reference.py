@@ -46,8 +46,7 @@ def test_published_order(tmp_path: Path) -> None:
     runs = recorder.find_runs(REFERENCE / "mediaeval2019" / "submissions")
     assert len(runs) == 29 and len({(team, run) for team, run, *_ in runs}) == 29
     store = ResultsStore(tmp_path / "results.sqlite")
-    # 100 replicates keep the test short (the script's default, 1000, takes about a minute for the 29)
-    assert recorder.main(["--store", str(store.path), "--bootstrap", "100"]) == 0
+    assert recorder.main(["--store", str(store.path)]) == 0  # by default with 1000 replicates (about 30 s)
     board = load_board(REPO / "leaderboards" / "mtg-jamendo-moodtheme.toml")
     ranked = [
         r.run for r in rank_runs(board, store.list_runs(dataset=board.dataset, fold=board.fold, split=board.split))
@@ -62,7 +61,7 @@ def test_published_order(tmp_path: Path) -> None:
     assert all(r.thresholds_source == "given" for r in ranked if (r.team, r.run_name) not in TEST_FITTED)
     # intervals: every run has the 95% interval of every official key it was scored on
     for r in ranked:
-        assert r.provenance["bootstrap"] == {"n": 100, "seed": 0, "confidence": 0.95}
+        assert r.provenance["bootstrap"] == {"n": 1000, "seed": 0, "confidence": 0.95}
         assert set(r.provenance["intervals"]) == set(r.scores) - {"hamming-loss"}
         low, high = r.provenance["intervals"]["PR-AUC-macro"]["low"], r.provenance["intervals"]["PR-AUC-macro"]["high"]
         # the percentile interval need not hold the estimate (the constant "popular" baseline's lies just above it)
