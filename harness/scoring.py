@@ -55,7 +55,7 @@ MIN_BOOTSTRAP = 10
 
 RECORD_BOOTSTRAP = 1000
 """Replicates ``score --record`` and ``record_mediaeval2019.py`` run by default, for the 95% intervals
-the board shows (``--bootstrap 0``: none): about 2 s a run of MTG-Jamendo's test split."""
+the board shows (``--bootstrap 0``: none): about 1 s a run of MTG-Jamendo's test split."""
 
 
 def check_bootstrap(n: int | None, option: str = "--bootstrap", allow_zero: bool = False) -> None:
