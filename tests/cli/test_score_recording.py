@@ -117,3 +117,24 @@ def test_given_decisions_fitted_on_test_are_marked_so(moods) -> None:
     assert [b["text"] for b in badges(runs["fitted"])] == ["thresholds fitted on test"]
     assert [b["text"] for b in badges(runs["fixed"])] == ["decisions as submitted"]
     assert badges(runs["fixed"])[0]["kind"] == "info"
+
+
+def test_a_default_bootstrap_that_cannot_run_records_without_intervals(moods, monkeypatch) -> None:
+    """Asked for, a failing bootstrap is an error; by default (--record alone) a warning and no intervals."""
+    from harness.errors import BadInputError
+    from harness.scoring import ScoreReport
+
+    def refuse(self, n, seed=0, confidence=0.95):
+        raise BadInputError("no replicate defines PR-AUC-macro")
+
+    monkeypatch.setattr(ScoreReport, "with_bootstrap", refuse)
+    tmp, _, preds = moods
+    store = tmp / "results.sqlite"
+    asked = runner.invoke(app, ["score", preds, "--dataset", "moods", "--bootstrap", "100"])
+    assert asked.exit_code == 2 and "no replicate defines PR-AUC-macro" in asked.output
+    default = runner.invoke(
+        app, ["score", preds, "--dataset", "moods", "--record", "--name", "t/r", "--store", str(store)]
+    )
+    assert default.exit_code == 0, default.output
+    assert "no intervals recorded: no replicate defines PR-AUC-macro" in " ".join(default.stderr.split())
+    assert "intervals" not in ResultsStore(store).list_runs()[0].provenance
