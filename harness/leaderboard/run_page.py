@@ -24,6 +24,10 @@ from harness.provenance import config_hash
 from harness.results.store import RunRecord
 
 # Per-tag metrics shown first and in this order when present; any others follow.
+_THRESHOLD_NOTES = {
+    "test": " (legacy: fitted on the test labels)",
+    "given": " (decisions as submitted; not thresholds fitted on the test labels)",
+}
 TAG_METRIC_ORDER = keys.keys_of("per-tag")  # the per-tag table's columns, in the registry's order
 # What drawing a part of a run page from odd (but readable) recorded values may raise.
 DRAWING_ERRORS = (HarnessError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
@@ -52,7 +56,7 @@ def run_view(
         ("Created", run.created, False),
         (
             "Thresholds from",
-            run.thresholds_source + (" (legacy: fitted on the test labels)" if run.thresholds_source == "test" else ""),
+            run.thresholds_source + _THRESHOLD_NOTES.get(run.thresholds_source, ""),
             False,
         ),
         ("External data", "yes" if run.external_data else "no", False),

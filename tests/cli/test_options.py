@@ -131,7 +131,7 @@ def test_out_is_a_folder_and_o_a_file() -> None:
             if "--output" in opts:
                 assert "-o" in opts, name
     assert sorted(seen_out) == ["leaderboard build", "leaderboard serve"]
-    assert sorted(seen_o) == ["datasets groundtruth", "features extract"]
+    assert sorted(seen_o) == ["datasets groundtruth", "features extract", "runs export"]
 
 
 def test_groundtruth_output_and_the_old_out(tiny_toy: Path, tmp_path: Path) -> None:

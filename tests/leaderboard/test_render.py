@@ -849,3 +849,18 @@ def test_reference_with_unknown_key_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(FormatError, match=r"b.toml: .*references\[0\].*nope"):
         load_board(path)
+
+
+@pytest.mark.parametrize(
+    "source, shown",
+    [
+        ("validation", "validation"),
+        ("test", "test (legacy: fitted on the test labels)"),
+        ("given", "given (decisions as submitted; not thresholds fitted on the test labels)"),
+    ],
+)
+def test_run_page_says_where_the_thresholds_came_from(tmp_path: Path, source: str, shown: str) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    store.record(run("r-one", "onenet", 0.5, thresholds_source=source))
+    identity = plan(store, [toy_board()]).runs["r-one"]["identity"]
+    assert [row[1] for row in identity if row[0] == "Thresholds from"] == [shown]
