@@ -46,6 +46,7 @@ class RunRequest:
     root: Path | None = None
     runs_root: Path = field(default_factory=paths.runs_dir)
     store_path: Path = field(default_factory=paths.store_path)
+    record: bool = True  # False: the run writes its folder (scores.json, done) but not the store (a sweep's job)
 
     def __post_init__(self) -> None:
         check_data_path(self.data_path)  # before any preparation, which can take hours
