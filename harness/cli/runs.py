@@ -1,4 +1,4 @@
-"""``harness runs``: the runs in the results store: list, show, delete, export.
+"""``harness runs``: the runs in the results store: list, show, delete, export; ingest run folders into it.
 
 Every value read from the store (run ids, team, run and submission names, provenance) is user text
 and is printed through ``safe()``: a name holding rich markup or terminal escapes prints as itself.
@@ -15,11 +15,13 @@ import typer
 from rich.table import Table
 
 from harness import paths
-from harness.cli._common import StoreOption, console, err_console, handle_errors, plain, safe
+from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors, plain, safe
 from harness.metrics import keys
 from harness.results.store import ResultsStore
 
-app = typer.Typer(help="Recorded runs: list them, show one, delete one, export them all.", no_args_is_help=True)
+app = typer.Typer(
+    help="Recorded runs: list them, show one, delete one, export them all, ingest run folders.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -134,3 +136,26 @@ def export_command(
 
 def _is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+@app.command("ingest")
+@handle_errors
+def ingest_command(
+    runs_dir: Annotated[Path, typer.Argument(help="A runs folder (e.g. runs/), or any folder inside it.")],
+    store: StoreOption = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Record again the runs the store already holds.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Record the finished run folders under RUNS_DIR in the results store (a lost store comes back from them).
+
+    Idempotent: a run the store holds already is skipped. Unfinished runs (no `done`) are left out.
+    """
+    from harness.protocol.finish import record_run_folder  # torch: only here
+    from harness.results.ingest import ingest
+
+    report = ingest(runs_dir, store or paths.store_path(), record=record_run_folder, root=root, replace=replace)
+    for folder, reason in report.failed:
+        err_console.print(f"[bold red]failed:[/] {safe(folder)}: {safe(reason)}", soft_wrap=True)
+    console.print(f"{report.summary()} ({safe(store or paths.store_path())})", soft_wrap=True)
+    if report.failed:
+        raise typer.Exit(1)

@@ -10,7 +10,9 @@ by construction; the run is recorded through :func:`harness.scoring.record_repor
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from harness.datasets.splits import SplitData
 from harness.protocol.config import RunConfig
 from harness.protocol.device import peak_memory_mb
 from harness.results.predictions import save_predictions
+from harness.results.record import now_utc
 from harness.results.rundir import RunDirectory
 from harness.scoring import ScoreReport, record_report, score_file
 
@@ -55,10 +58,16 @@ def score_run(
     flags the report finds by itself. The validation report's decisions come from thresholds fitted
     on the validation file itself (the run's in-sample validation scores).
     """
-    test = score_file(rundir.predictions("test"), root=root).with_bootstrap(BOOTSTRAP_REPLICATES, seed=seed)
+    test = score_test(rundir, seed, flags, root)
     validation_file = rundir.predictions("validation")
     validation = score_file(validation_file, root=root, thresholds_from=validation_file)
-    return dataclasses.replace(test, flags=flags), validation
+    return test, validation
+
+
+def score_test(rundir: RunDirectory, seed: int, flags: tuple[str, ...], root: Path | None) -> ScoreReport:
+    """The run's test file scored with thresholds from its validation file and intervals seeded by ``seed``."""
+    test = score_file(rundir.predictions("test"), root=root).with_bootstrap(BOOTSTRAP_REPLICATES, seed=seed)
+    return dataclasses.replace(test, flags=flags)
 
 
 def scores_document(report: ScoreReport, validation: ScoreReport, state: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +104,7 @@ def finish_run(
     env: dict[str, Any],
     started: float,
     device: torch.device,
-    store_path: Path,
+    store_path: Path | None,
     external_data: bool,
     root: Path | None,
 ) -> tuple[ScoreReport, float]:
@@ -103,8 +112,10 @@ def finish_run(
 
     The record's provenance is the run's ``env`` (its environment with the device, data path,
     flags...) with its duration since ``started`` (scoring included), epochs and peak memory; the
-    store row keeps the run's id, submission, seed, config and directory. Returns the test report
-    and the duration.
+    store row keeps the run's id, submission, seed, config and directory. ``env.json`` also keeps
+    what the record needs beyond the provenance (``external_data``, ``finished_at``), so
+    :func:`record_run_folder` records the same row from the folder alone. ``store_path`` None: the
+    run is not recorded (a sweep's job; the sweep records it). Returns the test report and the duration.
     """
     write_predictions(rundir, config, splits, predictions)
     report, validation = score_run(rundir, config.seed, flags, root)
@@ -119,21 +130,87 @@ def finish_run(
         "peak_memory_mb": peak_memory_mb(device),
     }
     intervals = {key: interval.as_dict() for key, interval in report.intervals.items()}
-    atomic.write_json(rundir.env_file, {**provenance, "intervals": intervals, "bootstrap": report.bootstrap})
-    record_report(
+    atomic.write_json(
+        rundir.env_file,
+        {
+            **provenance,
+            "intervals": intervals,
+            "bootstrap": report.bootstrap,
+            "external_data": external_data,
+            "finished_at": now_utc(),
+        },
+    )
+    if store_path is not None:
+        # its own run id: a run killed after recording, before `done`, records it again on resume
+        record_scored_run(rundir, report, store_path, replace=True)
+    rundir.mark_done()
+    return report, duration
+
+
+_NOT_PROVENANCE = (
+    "intervals",
+    "bootstrap",
+    "external_data",
+    "finished_at",
+)  # env.json keys record_report adds or takes apart
+
+
+def record_scored_run(rundir: RunDirectory, report: ScoreReport, store_path: Path, replace: bool) -> str:
+    """Record a run's scored test report, with what its folder's ``config.json`` and ``env.json`` say.
+
+    The one recording step of a run: :func:`finish_run` calls it at the end of a run and
+    :func:`record_run_folder` (``harness runs ingest``, a sweep) from the folder alone, so both
+    make the same row. Returns the run id.
+    """
+    stored = rundir.read_config()
+    config = {k: v for k, v in stored.items() if k not in ("config_hash", "submission_path")}
+    env = json.loads(rundir.env_file.read_text())
+    provenance = {k: v for k, v in env.items() if k not in _NOT_PROVENANCE}
+    external_data = env.get("external_data")
+    if external_data is None:  # a folder written before env.json kept it: ask the submission
+        external_data = _submission_external_data(stored.get("submission_path"))
+    return record_report(
         report,
         store_path,
         team="harness",
-        run_name=f"seed-{config.seed}",
-        external_data=external_data,
-        replace=True,  # its own run id: a run killed after recording, before `done`, records it again on resume
+        run_name=f"seed-{config['seed']}",
+        external_data=bool(external_data),
+        replace=replace,
         run_id=rundir.run_id,
-        submission=config.submission,
-        seed=config.seed,
-        config=config.as_dict(),
+        submission=config["submission"],
+        seed=config["seed"],
+        config=config,
         run_dir=rundir.path.resolve(),
         provenance=provenance,
-        created="",
+        created=env.get("finished_at") or _done_time(rundir),
     )
-    rundir.mark_done()
-    return report, duration
+
+
+def record_run_folder(rundir: RunDirectory, store_path: Path, root: Path | None = None, replace: bool = False) -> str:
+    """Score a finished run folder's test predictions as the run did and record it; the run id.
+
+    The scores equal the run's own (``scores.json``): the same file, thresholds from its
+    validation file, the same flags and the bootstrap seeded by the run's seed.
+    """
+    config = rundir.read_config()
+    flags = tuple(json.loads(rundir.scores_file.read_text()).get("flags", ()))
+    report = score_test(rundir, config["seed"], flags, root)
+    return record_scored_run(rundir, report, store_path, replace)
+
+
+def _submission_external_data(path: str | None) -> bool:
+    if not path:
+        return False
+    try:
+        from harness.submissions import load_submission
+
+        return bool(load_submission(path).spec.external_data)
+    except Exception:  # noqa: BLE001 - a submission moved or changed since: the common case is False
+        return False
+
+
+def _done_time(rundir: RunDirectory) -> str:
+    if not rundir.done_file.is_file():
+        return ""
+    stamp = datetime.fromtimestamp(rundir.done_file.stat().st_mtime, UTC)
+    return stamp.isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -263,7 +263,7 @@ def _train_score_record(
         env,
         started,
         device,
-        Path(request.store_path),
+        Path(request.store_path) if request.record else None,
         submission.spec.external_data,
         request.root,
     )
