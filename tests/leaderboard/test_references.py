@@ -225,6 +225,9 @@ def test_the_page_shows_the_citation_note_and_address_without_linking_out(tmp_pa
     assert 'href="https://' not in page  # the site stays self-contained: the address is text
     assert '<span class="sub" title="A published figure: not ranked">ref</span>' in row
     assert '<span class="sub">by' not in row  # a reference row has no team: no empty "by"
+    # citation, note and address fold into one line until opened: a row stays one line tall
+    assert '<details class="ref"><summary class="sub">source and note</summary>' in row
+    assert row.index("<details") < row.index("Team, Overview") < row.index("</details>")
 
 
 def test_reference_rows_do_not_change_the_runs_ranks(tmp_path: Path) -> None:
