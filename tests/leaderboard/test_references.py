@@ -227,7 +227,9 @@ def test_the_page_shows_the_citation_note_and_address_without_linking_out(tmp_pa
     assert '<span class="sub">by' not in row  # a reference row has no team: no empty "by"
     # citation, note and address fold into one line until opened: a row stays one line tall
     assert '<details class="ref"><summary class="sub">source and note</summary>' in row
-    assert row.index("<details") < row.index("Team, Overview") < row.index("</details>")
+    assert (
+        row.index("<details") < row.index("Averaged from") < row.index("https://example.org") < row.index("</details>")
+    )
 
 
 def test_reference_rows_do_not_change_the_runs_ranks(tmp_path: Path) -> None:
