@@ -14,7 +14,7 @@ os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 import typer  # noqa: E402
 
-from harness.cli import compare, datasets, features, leaderboard, run, runs, score, submissions
+from harness.cli import compare, datasets, features, leaderboard, run, runs, score, submissions, sweep
 
 app = typer.Typer(
     name="harness",
@@ -31,6 +31,7 @@ app.command("score")(score.score_command)
 app.command("compare")(compare.compare_command)
 app.add_typer(runs.app, name="runs")
 app.add_typer(leaderboard.app, name="leaderboard")
+app.add_typer(sweep.app, name="sweep")
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ import torch
 
 from harness import atomic
 from harness.datasets import open_dataset
+from harness.datasets.registry import DatasetSpec
 from harness.datasets.splits import SplitData
 from harness.features.extract import prepare_features, square_params_for
 from harness.features.store import FeatureStore
@@ -79,15 +80,13 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
         torch.cuda.set_device(device)
     distributed.init(dist, device)
     precision = pick_precision(request.precision, device)
-    epochs = request.epochs or min(submission.spec.epochs, spec.protocol.max_epochs or submission.spec.epochs)
-    if not submission.spec.trains:
-        epochs = 0
+    epochs = run_epochs(request.epochs, submission, spec)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 
     kind = submission.spec.feature
     square = square_params_for(spec, kind)
-    crop = submission.input_size(spec)  # mel96: its crop_frames; stft-square: the dataset's K (a conflict refused)
+    submission.input_size(spec)  # a conflict (stft-square crop vs the dataset's K) refused before preparing
     observer.stage(f"preparing {spec.name} ({kind} features)")
     if dist.is_main:
         store = prepare_features(
@@ -112,29 +111,7 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
         for flag in (*flags, *left_out):
             observer.stage(f"warning: {fold}: {flag}")
         for seed in request.seeds:
-            config = RunConfig(
-                dataset=spec.name,
-                fold=fold,
-                submission=submission.name,
-                seed=seed,
-                feature=kind,
-                crop_frames=crop,
-                optimizer=submission.spec.optimizer,
-                lr=submission.spec.lr,
-                weight_decay=submission.spec.weight_decay,
-                batch_size=submission.spec.batch_size,
-                epochs=epochs,
-                patience=submission.spec.patience,
-                eval_crops_validation=spec.protocol.eval_crops_validation,
-                eval_crops_test=spec.protocol.eval_crops_test,
-                selection_metric=spec.protocol.selection_metric,
-                precision=precision,
-                train_fingerprint=splits["train"].fingerprint,
-                validation_fingerprint=splits["validation"].fingerprint,
-                test_fingerprint=splits["test"].fingerprint,
-                # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
-                eval_batch_size=256 if device.type == "cuda" else 16,
-            )
+            config = run_config(submission, spec, fold, seed, epochs, precision, splits, device)
             results.append(
                 _run_one(
                     config,
@@ -151,6 +128,49 @@ def _run(request: RunRequest, observer: RunObserver, dist: distributed.Dist) -> 
                 )
             )
     return results
+
+
+def run_epochs(epochs: int | None, submission: Submission, spec: DatasetSpec) -> int:
+    """The epochs a run trains: ``--epochs``, else the submission's capped by the dataset's; 0 if it does not train."""
+    if not submission.spec.trains:
+        return 0
+    return epochs or min(submission.spec.epochs, spec.protocol.max_epochs or submission.spec.epochs)
+
+
+def run_config(
+    submission: Submission,
+    spec: DatasetSpec,
+    fold: str,
+    seed: int,
+    epochs: int,
+    precision: str,
+    splits: dict[str, SplitData],
+    device: torch.device,
+) -> RunConfig:
+    """The frozen configuration of one (fold, seed): what its hash, and so its run directory, depends on."""
+    return RunConfig(
+        dataset=spec.name,
+        fold=fold,
+        submission=submission.name,
+        seed=seed,
+        feature=submission.spec.feature,
+        crop_frames=submission.input_size(spec),  # mel96: its crop_frames; stft-square: the dataset's K
+        optimizer=submission.spec.optimizer,
+        lr=submission.spec.lr,
+        weight_decay=submission.spec.weight_decay,
+        batch_size=submission.spec.batch_size,
+        epochs=epochs,
+        patience=submission.spec.patience,
+        eval_crops_validation=spec.protocol.eval_crops_validation,
+        eval_crops_test=spec.protocol.eval_crops_test,
+        selection_metric=spec.protocol.selection_metric,
+        precision=precision,
+        train_fingerprint=splits["train"].fingerprint,
+        validation_fingerprint=splits["validation"].fingerprint,
+        test_fingerprint=splits["test"].fingerprint,
+        # Small batches keep a CPU's caches warm; a GPU wants large ones. Results do not depend on it.
+        eval_batch_size=256 if device.type == "cuda" else 16,
+    )
 
 
 def _run_one(

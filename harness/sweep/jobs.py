@@ -88,7 +88,7 @@ def request_for(job: SweepJob):  # -> RunRequest (imported lazily: the CLI impor
 def _run_in_process(job: SweepJob) -> str:
     from harness.protocol.runner import run
 
-    results = run(request_for(job))
+    results = run(request_for(job), _LogObserver())
     return str(results[0].run_dir.resolve())
 
 
@@ -113,6 +113,27 @@ def _run_subprocess(job: SweepJob) -> str:
         if code != 0:
             raise RuntimeError(f"torchrun with {job.nproc} processes exited with status {code}")
         return out.read_text().strip()
+
+
+class _LogObserver:
+    """The run's stage lines and epochs as plain lines on stdout (the job's log)."""
+
+    def __init__(self) -> None:
+        from harness.protocol.request import RunObserver
+
+        self._base = RunObserver()
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - progress hooks: nothing to log
+        return getattr(self._base, name)
+
+    def stage(self, text: str) -> None:
+        print(text, flush=True)
+
+    def run_start(self, label: str, epochs: int) -> None:
+        print(f"{label}: {epochs} epochs", flush=True)
+
+    def epoch_end(self, entry: dict) -> None:
+        print(json.dumps(entry, sort_keys=True, default=str), flush=True)
 
 
 @contextlib.contextmanager
