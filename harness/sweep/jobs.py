@@ -88,7 +88,7 @@ def request_for(job: SweepJob):  # -> RunRequest (imported lazily: the CLI impor
 def _run_in_process(job: SweepJob) -> str:
     from harness.protocol.runner import run
 
-    results = run(request_for(job), _LogObserver())
+    results = run(request_for(job), LogObserver())
     return str(results[0].run_dir.resolve())
 
 
@@ -115,7 +115,7 @@ def _run_subprocess(job: SweepJob) -> str:
         return out.read_text().strip()
 
 
-class _LogObserver:
+class LogObserver:
     """The run's stage lines and epochs as plain lines on stdout (the job's log)."""
 
     def __init__(self) -> None:

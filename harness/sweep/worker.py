@@ -13,10 +13,10 @@ from pathlib import Path
 def main(argv: list[str]) -> None:
     from harness.protocol import distributed
     from harness.protocol.runner import run
-    from harness.sweep.jobs import SweepJob, request_for
+    from harness.sweep.jobs import LogObserver, SweepJob, request_for
 
     job = SweepJob(**json.loads(argv[0]))
-    results = run(request_for(job))
+    results = run(request_for(job), LogObserver())
     if distributed.from_environment().is_main:
         Path(argv[1]).write_text(str(results[0].run_dir.resolve()))
 
