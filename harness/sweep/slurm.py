@@ -1,13 +1,14 @@
 """The ``slurm`` launcher: a sweep's jobs as one Slurm job array, through submitit.
 
 ``launch_slurm`` submits ``run_job`` over the jobs with submitit's ``AutoExecutor.map_array``
-(submitit's files and each job's stdout/stderr under ``<sweep_dir>/slurm/<job id>/``), then polls
+(submitit's files and each job's stdout/stderr under ``<sweep_dir>/slurm/<job id>/``; the run's own
+output, as with ``local``, in ``<sweep_dir>/logs/<job>.log``), then polls
 until every job has ended, calling ``on_event`` as each is queued, starts running, is done or
 failed. A job's state comes from ``squeue`` (it keeps ended jobs for ``MinJobAge``, 300 s by
 default) and otherwise from submitit's ``sacct`` watcher, so clusters without an accounting
 database work too. A job that returned is done or failed by its :class:`JobResult`; one that
 raised, or ended without a result (cancelled, killed, timed out, out of memory), is failed with the
-Slurm state in its error and its stderr file as its log. One job's failure never stops the others.
+Slurm state in its error and its Slurm stderr file as its log. One job's failure never stops the others.
 
 The jobs inherit the sweep process's environment (``sbatch`` exports it), so ``HARNESS_*``
 settings reach them; they write only their run folders (the sweep process records them).
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from harness.errors import BadInputError, HarnessError, RunFailedError
 from harness.sweep.jobs import JobResult, SweepJob, run_job
-from harness.sweep.launchers import OnEvent
+from harness.sweep.launchers import OnEvent, log_path
 
 PENDING = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "SUSPENDED"}
 RUNNING = {"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING", "RESIZING"}
@@ -130,7 +131,7 @@ def launch_slurm(
     executor = submitit.AutoExecutor(folder=Path(sweep_dir) / "slurm" / "%j", cluster="slurm")
     executor.update_parameters(**options.executor_parameters())
     try:
-        submitted = executor.map_array(function, [replace(job, log=None) for job in jobs])
+        submitted = executor.map_array(function, [replace(job, log=str(log_path(sweep_dir, job))) for job in jobs])
     except Exception as exc:  # noqa: BLE001 - sbatch refused the array (bad partition, option, limit)
         message = " ".join(str(exc).split())
         raise HarnessError(f"Slurm refused the job array: {message[-600:]}", exit_code=1) from exc
@@ -180,7 +181,7 @@ def _watch(jobs: list[SweepJob], submitted: list, on_event: OnEvent, poll_s: flo
 
 
 def _result(job: SweepJob, handle, state: str) -> JobResult:
-    """The job's :class:`JobResult`: the returned one, or a failure naming the Slurm state; the log is its stderr."""
+    """The job's :class:`JobResult`: the returned one (its log: the run's output), or a failure naming the Slurm state (its log: the Slurm stderr)."""
     log = str(handle.paths.stderr)
     if handle.paths.result_pickle.exists():
         try:
