@@ -157,3 +157,25 @@ def test_run_job_reports_an_error_as_data(tmp_path: Path) -> None:
 def test_status_of_a_folder_without_a_sweep_is_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sweep", "status", str(tmp_path)])
     assert result.exit_code == 2 and "no sweep.json" in result.output
+
+
+def test_a_job_with_nproc_runs_under_torchrun(tiny_toy: Path, tmp_path: Path) -> None:
+    job = SweepJob(
+        str(Path("submissions/popular").resolve()),
+        "toy",
+        "split-0",
+        0,
+        None,
+        "cpu",
+        2,
+        str(tmp_path / "runs"),
+        None,
+        False,
+    )
+    log = tmp_path / "job.log"
+    result = run_job(SweepJob(**{**job.__dict__, "log": str(log)}))
+    assert result.ok, (result.error, log.read_text())
+    run_dir = Path(result.run_dir or "")
+    assert (run_dir / "done").is_file()
+    assert json.loads((run_dir / "env.json").read_text())["world_size"] == 2  # two ranks trained it
+    assert not (tmp_path / "runs" / "results.sqlite").exists()  # a job writes its folder, not the store
