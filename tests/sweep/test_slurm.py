@@ -288,3 +288,40 @@ def test_queue_states_reads_array_tasks(slurm_cluster: SlurmCluster, tmp_path: P
     [job.result() for job in jobs]
     states = queue_states([job.job_id for job in jobs])
     assert {states[job.job_id] for job in jobs} == {"COMPLETED"}
+
+
+def test_harness_sweep_with_the_slurm_launcher_records_every_run_once_and_a_rerun_skips_them(
+    slurm_cluster: SlurmCluster,  # noqa: F811
+    toy_env: Path,
+    tmp_path: Path,
+) -> None:
+    popular, random = REPO / "submissions" / "popular", REPO / "submissions" / "random"
+    warm = runner.invoke(app, ["run", str(popular), "--device", "cpu", "--runs-dir", str(tmp_path / "warm")])
+    assert warm.exit_code == 0, warm.output  # the toy data and features, made once before the jobs share them
+    args = [
+        *("sweep", "run", str(popular), str(random), "--dataset", "toy", "--seeds", "0,1", "--device", "cpu"),
+        *("--launcher", "slurm", "--partition", "debug", "--time", "10", "--slurm-opt", "comment=harness-test"),
+        *("--runs-dir", str(tmp_path / "swept"), "--sweep-dir", str(tmp_path / "sweep")),
+        *("--store", str(tmp_path / "sweep.sqlite")),  # not HARNESS_STORE, which holds the warm-up run
+    ]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "4 done, 0 failed, 0 already done" in " ".join(first.output.split())
+    store = ResultsStore(tmp_path / "sweep.sqlite")
+    runs = sorted(p.parent.name for p in (tmp_path / "swept" / "toy").rglob("done"))
+    assert len(runs) == 4 and sorted(store.run_ids()) == runs
+    assert list((tmp_path / "sweep" / "slurm").iterdir())  # submitit's folder per array task
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 done, 0 failed, 4 already done" in " ".join(again.output.split())
+    assert sorted(store.run_ids()) == runs
+
+
+def test_harness_sweep_with_the_slurm_launcher_and_no_sbatch_names_the_local_launcher(
+    toy_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    args = ["sweep", "run", str(REPO / "submissions" / "popular"), "--device", "cpu", "--launcher", "slurm"]
+    result = runner.invoke(app, [*args, "--sweep-dir", str(tmp_path / "sweep")])
+    assert result.exit_code != 0
+    assert "sbatch is not on PATH" in result.output and "--launcher local" in " ".join(result.output.split())
