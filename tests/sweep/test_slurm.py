@@ -310,7 +310,8 @@ def test_harness_sweep_with_the_slurm_launcher_records_every_run_once_and_a_reru
     store = ResultsStore(tmp_path / "sweep.sqlite")
     runs = sorted(p.parent.name for p in (tmp_path / "swept" / "toy").rglob("done"))
     assert len(runs) == 4 and sorted(store.run_ids()) == runs
-    assert list((tmp_path / "sweep" / "slurm").iterdir())  # submitit's folder per array task
+    scripts = [p.read_text() for p in (tmp_path / "sweep" / "slurm").rglob("*") if p.is_file() and p.suffix == ".sh"]
+    assert any("#SBATCH --comment=harness-test" in s and "#SBATCH --partition=debug" in s for s in scripts)
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "0 done, 0 failed, 4 already done" in " ".join(again.output.split())
