@@ -326,3 +326,52 @@ def test_harness_sweep_with_the_slurm_launcher_and_no_sbatch_names_the_local_lau
     result = runner.invoke(app, [*args, "--sweep-dir", str(tmp_path / "sweep")])
     assert result.exit_code != 0
     assert "sbatch is not on PATH" in result.output and "--launcher local" in " ".join(result.output.split())
+
+
+class FakeHandle:
+    """A submitit job as ``_watch`` sees it: an id, its paths, a result once its pickle exists."""
+
+    def __init__(self, folder: Path, job_id: str, result: object = None) -> None:
+        self.job_id, self._result = job_id, result
+        self.paths = type(
+            "Paths", (), {"result_pickle": folder / f"{job_id}_result.pkl", "stderr": folder / f"{job_id}_log.err"}
+        )()
+
+    @property
+    def state(self) -> str:
+        return "UNKNOWN"  # no accounting database: sacct does not answer
+
+    def result(self) -> object:
+        return self._result
+
+
+def test_the_watcher_turns_slurm_states_into_events_and_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.sweep import slurm
+
+    jobs = sweep_jobs([tmp_path / "a", tmp_path / "b", tmp_path / "c"], (0,), tmp_path / "runs")
+    done = JobResult(jobs[0], True, str(tmp_path / "run"), None, "the run's log")
+    handles = [FakeHandle(tmp_path, "7_0", done), FakeHandle(tmp_path, "7_1"), FakeHandle(tmp_path, "7_2")]
+    timeline = iter(
+        [
+            {"7_0": "PENDING", "7_1": "PENDING", "7_2": "PENDING"},
+            {"7_0": "RUNNING", "7_1": "RUNNING"},  # 7_2 is not in the queue any more (purged): gone
+            {"7_0": "RUNNING", "7_1": "TIMEOUT"},
+        ]
+    )
+
+    def states(job_ids: list[str]) -> dict[str, str]:
+        current = next(timeline, {"7_0": "COMPLETED"})
+        if current.get("7_0") == "COMPLETED":
+            handles[0].paths.result_pickle.touch()
+        return current
+
+    monkeypatch.setattr(slurm, "queue_states", states)
+    monkeypatch.setattr(slurm, "GONE_AFTER_S", 0.0)
+    events = Events()
+    results = slurm._watch(jobs, handles, events, poll_s=0.0)
+    assert results[0] == done and events.kinds(jobs[0]) == ["running", "done"]
+    assert not results[1].ok and results[1].error == "Slurm job 7_1 ended without a result: TIMEOUT"
+    assert results[1].log == str(tmp_path / "7_1_log.err") and events.kinds(jobs[1]) == ["running", "failed"]
+    assert not results[2].ok and "gone from the queue" in results[2].error and events.kinds(jobs[2]) == ["failed"]
