@@ -169,6 +169,18 @@ def stop_cluster(cluster: SlurmCluster) -> None:
     """Cancel every job, then stop the daemons this module started (slurmd, slurmctld, munged)."""
     if len(cluster.processes) >= 2:
         subprocess.run(["scancel", "--full", "--user=root"], env=cluster.env, capture_output=True, timeout=30)
+        deadline = time.monotonic() + 20  # let slurmd end the job steps before it stops (no stray slurmstepd)
+        while time.monotonic() < deadline:
+            listed = subprocess.run(
+                ["squeue", "-h", "--states=RUNNING,COMPLETING,CONFIGURING", "-o", "%i"],
+                env=cluster.env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            if listed.returncode != 0 or not listed.stdout.strip():
+                break
+            time.sleep(0.5)
     for process in reversed(cluster.processes):
         if process.poll() is None:
             process.terminate()

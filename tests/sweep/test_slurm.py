@@ -252,6 +252,8 @@ def test_a_cancelled_job_is_failed_and_a_rerun_finishes_it_and_a_broken_one_does
             job_id, state = line.split()
             if job_id.endswith("_0") and state == "RUNNING":
                 subprocess.run(["scancel", job_id], env=slurm_cluster.env, check=True)
+                return
+        gate.unlink()  # nothing to cancel: open the gate so the sweep ends (and the test fails) instead of hanging
 
     canceller = threading.Thread(target=cancel_the_gated_job)
     canceller.start()
