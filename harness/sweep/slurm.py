@@ -32,6 +32,7 @@ PENDING = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", 
 RUNNING = {"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING", "RESIZING"}
 # a job not seen in the queue (nor by sacct) this long after submission, or after it was last seen, has ended
 GONE_AFTER_S = 30.0
+MAX_POLL_S = 10.0
 # an ended job's result file may appear a little after Slurm says it ended (network file systems)
 RESULT_GRACE_S = 10.0
 _OPTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -122,7 +123,11 @@ def launch_slurm(
     poll_s: float = 1.0,
     function: Callable[[SweepJob], JobResult] = run_job,
 ) -> list[JobResult]:
-    """Run ``jobs`` as one Slurm job array; return one :class:`JobResult` per job, in order."""
+    """Run ``jobs`` as one Slurm job array; return one :class:`JobResult` per job, in order.
+
+    The queue is polled every ``poll_s`` seconds after a change, backing off to ``MAX_POLL_S`` while
+    nothing changes (one ``squeue`` call per poll: gentle on a shared controller).
+    """
     if not jobs:
         return []
     require_slurm()
@@ -147,7 +152,9 @@ def _watch(jobs: list[SweepJob], submitted: list, on_event: OnEvent, poll_s: flo
     now = time.monotonic()
     last_seen = dict.fromkeys(range(len(jobs)), now)
     ended_at: dict[int, float] = {}
+    interval = poll_s
     while len(results) < len(jobs):
+        changed = len(results) + len(started)
         open_ = [i for i in range(len(jobs)) if i not in results]
         queue = queue_states([submitted[i].job_id for i in open_])
         now = time.monotonic()
@@ -176,7 +183,8 @@ def _watch(jobs: list[SweepJob], submitted: list, on_event: OnEvent, poll_s: flo
             results[i] = _result(job, handle, state)
             on_event("done" if results[i].ok else "failed", job, results[i])
         if len(results) < len(jobs):
-            time.sleep(poll_s)
+            interval = poll_s if len(results) + len(started) != changed else min(interval * 2, MAX_POLL_S)
+            time.sleep(interval)
     return [results[i] for i in range(len(jobs))]
 
 
