@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -35,11 +36,15 @@ def launch_local(jobs: list[SweepJob], sweep_dir: Path, jobs_at_once: int, on_ev
     if not jobs:
         return []
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix
-    with ProcessPoolExecutor(max_workers=max(1, jobs_at_once), mp_context=context) as pool:
+    workers = max(1, jobs_at_once)
+    threads = max(1, (os.cpu_count() or 1) // workers)  # N workers x all cores each would oversubscribe
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=limit_threads, initargs=(threads,)
+    ) as pool:
         pending: dict[Future[JobResult], int] = {}
         waiting = list(range(len(jobs)))
         while waiting or pending:
-            while waiting and len(pending) < max(1, jobs_at_once):
+            while waiting and len(pending) < workers:
                 index = waiting.pop(0)
                 on_event("running", jobs[index], None)
                 pending[pool.submit(run_job, logged[index])] = index
@@ -51,6 +56,19 @@ def launch_local(jobs: list[SweepJob], sweep_dir: Path, jobs_at_once: int, on_ev
                 results[index] = result
                 on_event("done" if result.ok else "failed", jobs[index], result)
     return [results[i] for i in range(len(jobs))]
+
+
+def limit_threads(threads: int) -> None:
+    """A pool worker's CPU threads (torch's intra-op pool, OpenMP, MKL): the cores shared out over the workers.
+
+    Each worker would otherwise start as many threads as the machine has cores, and N workers
+    spinning N x cores threads on the same cores run slower together than one worker alone.
+    """
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def _result_of(future: Future[JobResult], job: SweepJob) -> JobResult:
