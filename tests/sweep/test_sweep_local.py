@@ -179,3 +179,48 @@ def test_a_job_with_nproc_runs_under_torchrun(tiny_toy: Path, tmp_path: Path) ->
     assert (run_dir / "done").is_file()
     assert json.loads((run_dir / "env.json").read_text())["world_size"] == 2  # two ranks trained it
     assert not (tmp_path / "runs" / "results.sqlite").exists()  # a job writes its folder, not the store
+
+
+@pytest.fixture
+def two_fold_toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny toy with two folds (a folds.tsv beside its registry): split-0 and split-1 test different items."""
+    from conftest import TINY_TOY
+
+    registry = tmp_path / "registry"
+    (registry / "toy").mkdir(parents=True)
+    toml = TINY_TOY.format(n_items=12, duration_s=30.0).replace(
+        '[folds]\nnames = ["split-0"]', '[folds]\nnames = ["split-0", "split-1"]\n\n[source]\nfolds = "folds.tsv"'
+    )
+    assert "split-1" in toml
+    (registry / "toy" / "dataset.toml").write_text(toml)
+    parts = {
+        "split-0": ["train"] * 6 + ["validation"] * 3 + ["test"] * 3,
+        "split-1": ["test"] * 3 + ["validation"] * 3 + ["train"] * 6,
+    }
+    rows = [f"toy-{i:04d}\t{fold}\t{split}" for fold, splits in parts.items() for i, split in enumerate(splits)]
+    (registry / "toy" / "folds.tsv").write_text("id\tfold\tsplit\n" + "\n".join(rows) + "\n")
+    monkeypatch.setenv("HARNESS_REGISTRY", str(registry))
+    return registry
+
+
+def test_two_submissions_two_folds_two_seeds_as_one_by_one(two_fold_toy: Path, tmp_path: Path) -> None:
+    """The issue's grid: 2 submissions x 2 folds x 2 seeds, each recorded once, scores as `harness run` gives them."""
+    code, output, folder = _sweep(
+        tmp_path, "submissions/popular", "submissions/random", "--fold", "all", "--seeds", "0,1"
+    )
+    assert code == 0, output
+    assert "8 done, 0 failed, 0 already done" in output
+    swept = ResultsStore(tmp_path / "runs" / "results.sqlite").list_runs()
+    keyed = {(r.submission, r.fold, r.seed): r.scores for r in swept}
+    assert len(swept) == 8 and len(keyed) == 8
+    assert {fold for _, fold, _ in keyed} == {"split-0", "split-1"}
+    alone = tmp_path / "alone"
+    for submission in ("submissions/popular", "submissions/random"):
+        result = runner.invoke(
+            app,
+            ["run", submission, "--fold", "all", "--seeds", "0,1", "--device", "cpu", "--runs-dir", str(alone)]
+            + ["--store", str(alone / "results.sqlite")],
+        )
+        assert result.exit_code == 0, result.output
+    one_by_one = {(r.submission, r.fold, r.seed): r.scores for r in ResultsStore(alone / "results.sqlite").list_runs()}
+    assert one_by_one == keyed
