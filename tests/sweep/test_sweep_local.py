@@ -182,25 +182,21 @@ def test_a_job_with_nproc_runs_under_torchrun(tiny_toy: Path, tmp_path: Path) ->
 
 
 @pytest.fixture
-def two_fold_toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def two_fold_toy(tiny_toy: Path) -> Path:
     """The tiny toy with two folds (a folds.tsv beside its registry): split-0 and split-1 test different items."""
-    from conftest import TINY_TOY
-
-    registry = tmp_path / "registry"
-    (registry / "toy").mkdir(parents=True)
-    toml = TINY_TOY.format(n_items=12, duration_s=30.0).replace(
+    registry = tiny_toy / "toy" / "dataset.toml"
+    toml = registry.read_text().replace(
         '[folds]\nnames = ["split-0"]', '[folds]\nnames = ["split-0", "split-1"]\n\n[source]\nfolds = "folds.tsv"'
     )
     assert "split-1" in toml
-    (registry / "toy" / "dataset.toml").write_text(toml)
+    registry.write_text(toml)
     parts = {
         "split-0": ["train"] * 6 + ["validation"] * 3 + ["test"] * 3,
         "split-1": ["test"] * 3 + ["validation"] * 3 + ["train"] * 6,
     }
     rows = [f"toy-{i:04d}\t{fold}\t{split}" for fold, splits in parts.items() for i, split in enumerate(splits)]
-    (registry / "toy" / "folds.tsv").write_text("id\tfold\tsplit\n" + "\n".join(rows) + "\n")
-    monkeypatch.setenv("HARNESS_REGISTRY", str(registry))
-    return registry
+    (registry.parent / "folds.tsv").write_text("id\tfold\tsplit\n" + "\n".join(rows) + "\n")
+    return tiny_toy
 
 
 def test_two_submissions_two_folds_two_seeds_as_one_by_one(two_fold_toy: Path, tmp_path: Path) -> None:
