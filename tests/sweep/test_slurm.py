@@ -294,29 +294,34 @@ def test_queue_states_reads_array_tasks(slurm_cluster: SlurmCluster, tmp_path: P
 
 def test_harness_sweep_with_the_slurm_launcher_records_every_run_once_and_a_rerun_skips_them(
     slurm_cluster: SlurmCluster,  # noqa: F811
+    two_fold_toy: Path,
     toy_env: Path,
     tmp_path: Path,
 ) -> None:
+    """The issue's grid on Slurm: 2 submissions x 2 folds x 2 seeds, one job array."""
     popular, random = REPO / "submissions" / "popular", REPO / "submissions" / "random"
     warm = runner.invoke(app, ["run", str(popular), "--device", "cpu", "--runs-dir", str(tmp_path / "warm")])
     assert warm.exit_code == 0, warm.output  # the toy data and features, made once before the jobs share them
     args = [
-        *("sweep", "run", str(popular), str(random), "--dataset", "toy", "--seeds", "0,1", "--device", "cpu"),
+        *("sweep", "run", str(popular), str(random), "--dataset", "toy", "--fold", "all", "--seeds", "0,1"),
+        "--device",
+        "cpu",
         *("--launcher", "slurm", "--partition", "debug", "--time", "10", "--slurm-opt", "comment=harness-test"),
         *("--runs-dir", str(tmp_path / "swept"), "--sweep-dir", str(tmp_path / "sweep")),
         *("--store", str(tmp_path / "sweep.sqlite")),  # not HARNESS_STORE, which holds the warm-up run
     ]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
-    assert "4 done, 0 failed, 0 already done" in " ".join(first.output.split())
+    assert "8 done, 0 failed, 0 already done" in " ".join(first.output.split())
     store = ResultsStore(tmp_path / "sweep.sqlite")
     runs = sorted(p.parent.name for p in (tmp_path / "swept" / "toy").rglob("done"))
-    assert len(runs) == 4 and sorted(store.run_ids()) == runs
+    assert len(runs) == 8 and sorted(store.run_ids()) == runs
+    assert {r.fold for r in store.list_runs()} == {"split-0", "split-1"}
     scripts = [p.read_text() for p in (tmp_path / "sweep" / "slurm").rglob("*") if p.is_file() and p.suffix == ".sh"]
     assert any("#SBATCH --comment=harness-test" in s and "#SBATCH --partition=debug" in s for s in scripts)
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert "0 done, 0 failed, 4 already done" in " ".join(again.output.split())
+    assert "0 done, 0 failed, 8 already done" in " ".join(again.output.split())
     assert sorted(store.run_ids()) == runs
 
 

@@ -181,24 +181,6 @@ def test_a_job_with_nproc_runs_under_torchrun(tiny_toy: Path, tmp_path: Path) ->
     assert not (tmp_path / "runs" / "results.sqlite").exists()  # a job writes its folder, not the store
 
 
-@pytest.fixture
-def two_fold_toy(tiny_toy: Path) -> Path:
-    """The tiny toy with two folds (a folds.tsv beside its registry): split-0 and split-1 test different items."""
-    registry = tiny_toy / "toy" / "dataset.toml"
-    toml = registry.read_text().replace(
-        '[folds]\nnames = ["split-0"]', '[folds]\nnames = ["split-0", "split-1"]\n\n[source]\nfolds = "folds.tsv"'
-    )
-    assert "split-1" in toml
-    registry.write_text(toml)
-    parts = {
-        "split-0": ["train"] * 6 + ["validation"] * 3 + ["test"] * 3,
-        "split-1": ["test"] * 3 + ["validation"] * 3 + ["train"] * 6,
-    }
-    rows = [f"toy-{i:04d}\t{fold}\t{split}" for fold, splits in parts.items() for i, split in enumerate(splits)]
-    (registry.parent / "folds.tsv").write_text("id\tfold\tsplit\n" + "\n".join(rows) + "\n")
-    return tiny_toy
-
-
 def test_two_submissions_two_folds_two_seeds_as_one_by_one(two_fold_toy: Path, tmp_path: Path) -> None:
     """The issue's grid: 2 submissions x 2 folds x 2 seeds, each recorded once, scores as `harness run` gives them."""
     code, output, folder = _sweep(
