@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from harness import paths
 from harness.cli._common import RootOption, StoreOption, console, err_console, handle_errors, progress_bar, safe
@@ -21,7 +23,22 @@ from harness.cli.choices import Device
 from harness.cli.run import _parse_seeds
 from harness.errors import BadInputError
 
-app = typer.Typer(help="Sweeps: many runs (submissions x folds x seeds), locally or on Slurm.", no_args_is_help=True)
+
+class _SweepGroup(TyperGroup):
+    """``harness sweep SUBMISSION...`` is ``harness sweep run SUBMISSION...``; ``status`` stays a subcommand."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=_SweepGroup,
+    help="Sweeps: many runs (submissions x folds x seeds), locally or on Slurm. "
+    "`harness sweep SUBMISSION...` runs one (the same as `harness sweep run`).",
+    no_args_is_help=True,
+)
 
 STATE_STYLE = {"skipped": "dim", "queued": "", "running": "cyan", "done": "green", "failed": "bold red"}
 

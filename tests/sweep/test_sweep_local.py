@@ -202,3 +202,14 @@ def test_two_submissions_two_folds_two_seeds_as_one_by_one(two_fold_toy: Path, t
         assert result.exit_code == 0, result.output
     one_by_one = {(r.submission, r.fold, r.seed): r.scores for r in ResultsStore(alone / "results.sqlite").list_runs()}
     assert one_by_one == keyed
+
+
+def test_sweep_without_run_is_sweep_run(tiny_toy: Path, tmp_path: Path) -> None:
+    """The issue's form, `harness sweep SUBMISSION... [options]`, is `harness sweep run`; `status` stays a command."""
+    grid = ["submissions/popular", "--seeds", "0,1", "--dry-run", "--runs-dir", str(tmp_path / "runs")]
+    short = runner.invoke(app, ["sweep", *grid])
+    long = runner.invoke(app, ["sweep", "run", *grid])
+    assert short.exit_code == 0 and long.exit_code == 0, (short.output, long.output)
+    assert short.output == long.output and "2 of 2 to run" in short.output
+    missing = runner.invoke(app, ["sweep", "status", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "nowhere" in missing.output
