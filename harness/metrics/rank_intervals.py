@@ -41,7 +41,14 @@ import numpy as np
 
 from harness.errors import BadInputError
 from harness.metrics.keys import canonical
-from harness.metrics.resampling import ResampleScorer, check_counts, chunk_size_for, count_chunks, generator
+from harness.metrics.resampling import (
+    ResampleScorer,
+    check_counts,
+    chunk_size_for,
+    count_chunks,
+    generator,
+    ranked_groups,
+)
 from harness.metrics.validate import validate_predictions
 
 CONFIDENCE = 0.95
@@ -166,14 +173,7 @@ class MacroAPScorer:
             y = labels[:, j]
             if not y.any():
                 continue  # never a positive: out of every replicate's mean
-            order = np.argsort(scores[:, j], kind="stable")[::-1]
-            s, yy = scores[order, j], y[order]
-            new_group = np.empty(s.size, dtype=bool)
-            new_group[0] = True
-            np.not_equal(s[1:], s[:-1], out=new_group[1:])
-            group = np.cumsum(new_group) - 1
-            has_pos = np.zeros(int(group[-1]) + 1, dtype=bool)
-            has_pos[group[yy]] = True
+            order, yy, group, has_pos = ranked_groups(y, scores[:, j])
             before = (np.cumsum(has_pos) - has_pos)[group]  # the first positive group at or below each cell
             k = int(has_pos.sum())
             starts.append(n_rows)

@@ -131,17 +131,28 @@ class ResampleScorer:
         return {k: np.where(defined, out[k], np.nan) for k in self.keys}
 
 
-def _segments(labels: np.ndarray, scores: np.ndarray, start: int) -> tuple[_Column, np.ndarray, np.ndarray]:
-    """Cut one column into segments (see :class:`_Column`): its rows and the cells in each."""
-    order = np.argsort(scores, kind="stable")[::-1]  # descending; order within ties is irrelevant
+def ranked_groups(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One column ranked by descending score and cut into groups of equal scores.
+
+    Returns ``(order, y, group, has_pos)``: the cells' order (descending; order within ties is
+    irrelevant), their labels in that order, each ranked cell's group number, and which groups hold
+    a positive (scikit-learn's thresholds are the distinct score values).
+    """
+    order = np.argsort(scores, kind="stable")[::-1]
     s = scores[order]
     y = labels[order]
     new_group = np.empty(s.size, dtype=bool)
     new_group[0] = True
     np.not_equal(s[1:], s[:-1], out=new_group[1:])
     group = np.cumsum(new_group) - 1
-    group_has_pos = np.zeros(int(group[-1]) + 1, dtype=bool)
-    group_has_pos[group[y]] = True
+    has_pos = np.zeros(int(group[-1]) + 1, dtype=bool)
+    has_pos[group[y]] = True
+    return order, y, group, has_pos
+
+
+def _segments(labels: np.ndarray, scores: np.ndarray, start: int) -> tuple[_Column, np.ndarray, np.ndarray]:
+    """Cut one column into segments (see :class:`_Column`): its rows and the cells in each."""
+    order, y, group, group_has_pos = ranked_groups(labels, scores)
     # number of positive-holding groups strictly before each group
     before = np.cumsum(group_has_pos) - group_has_pos
     k = int(group_has_pos.sum())
