@@ -144,47 +144,39 @@ def created_utc(created: str, where: str) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+RUN_FIELDS = (
+    "run_id",
+    "dataset",
+    "fold",
+    "split",
+    "submission",
+    "team",
+    "run_name",
+    "fingerprint",
+    "seed",
+    "created",
+    "thresholds_source",
+    "external_data",
+    "provenance",
+    "config",
+    "run_dir",
+)
+"""The ``runs`` table's columns, in the order the store selects them: each a :class:`RunRecord` field."""
+
+
 def record_from_row(
     store_path: Any, row: tuple[Any, ...], scores: dict[str, float], tag_scores: dict[str, dict[str, float]]
 ) -> RunRecord:
     """A row of the store's ``runs`` table as a :class:`RunRecord`; a row that cannot be one is a FormatError."""
-    (
-        run_id,
-        dataset,
-        fold,
-        split,
-        submission,
-        team,
-        run_name,
-        fingerprint,
-        seed,
-        created,
-        thresholds_source,
-        external_data,
-        provenance,
-        config,
-        run_dir,
-    ) = row
+    fields = dict(zip(RUN_FIELDS, row, strict=True))
+    run_id = fields["run_id"]
     try:
-        return RunRecord(
-            run_id=run_id,
-            dataset=dataset,
-            fold=fold,
-            split=split,
-            submission=submission,
-            team=team,
-            run_name=run_name,
-            fingerprint=fingerprint,
-            scores=scores,
-            tag_scores=tag_scores,
-            seed=seed,
-            created=created,
-            thresholds_source=thresholds_source,
-            external_data=bool(external_data),
-            provenance=json.loads(provenance),
-            config=json.loads(config),
-            run_dir=run_dir,
+        fields.update(
+            external_data=bool(fields["external_data"]),
+            provenance=json.loads(fields["provenance"]),
+            config=json.loads(fields["config"]),
         )
+        return RunRecord(**fields, scores=scores, tag_scores=tag_scores)
     except (BadInputError, ValueError, TypeError) as exc:
         raise FormatError(
             f"{store_path}: run {run_id!r} cannot be read ({exc}); remove it with `harness runs delete {run_id}`"

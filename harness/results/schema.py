@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import BadInputError
-from harness.results.record import RunRecord
+from harness.results.record import RUN_FIELDS, RunRecord
 
 SCHEMA_VERSION = 1
 
@@ -75,10 +75,7 @@ CREATE TABLE IF NOT EXISTS splits (
 );
 """
 
-RUN_COLUMNS = (
-    "run_id, dataset, fold, split, submission, team, run_name, fingerprint, seed, created, "
-    "thresholds_source, external_data, provenance, config, run_dir"
-)
+RUN_COLUMNS = ", ".join(RUN_FIELDS)
 
 
 def is_not_a_store(exc: sqlite3.DatabaseError) -> bool:
